@@ -1,0 +1,135 @@
+package driver
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// record is what volmount persists of a volume: enough to answer Get and
+// List after a restart and to know which mounts the daemon still holds.
+type record struct {
+	Name      string            `json:"name"`
+	CreatedAt time.Time         `json:"created_at"`
+	Options   map[string]string `json:"options,omitempty"`
+	// MountIDs are the daemon's mount IDs using the volume, sorted.
+	MountIDs []string `json:"mount_ids,omitempty"`
+}
+
+// tempPrefix marks a state file being written; one left by a crash is
+// removed at the next load. No volume name starts with a dot.
+const tempPrefix = "."
+
+// store keeps one JSON file per volume in dir. Each write replaces the file
+// atomically: temp file, fsync, rename, fsync of the directory.
+type store struct {
+	dir string
+}
+
+func newStore(dir string) (*store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create state directory: %w", err)
+	}
+	return &store{dir: dir}, nil
+}
+
+func (s *store) save(rec record) error {
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("encode record of %q: %w", rec.Name, err)
+	}
+	path := filepath.Join(s.dir, rec.Name)
+	if err := writeAtomic(path, data); err != nil {
+		return fmt.Errorf("save record of %q: %w", rec.Name, err)
+	}
+	return nil
+}
+
+func (s *store) delete(name string) error {
+	err := os.Remove(filepath.Join(s.dir, name))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("delete record of %q: %w", name, err)
+	}
+	return syncDir(s.dir)
+}
+
+// load reads every record. A file that cannot be read or decoded is
+// reported in skipped and left where it is for a person to look at.
+func (s *store) load() (recs []record, skipped []error, err error) {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read state directory: %w", err)
+	}
+	recs = make([]record, 0, len(entries))
+	for _, entry := range entries {
+		name := entry.Name()
+		path := filepath.Join(s.dir, name)
+		if strings.HasPrefix(name, tempPrefix) {
+			os.Remove(path) // an unfinished write from before a crash
+			continue
+		}
+		rec, err := readRecord(path)
+		if err == nil && rec.Name != name {
+			err = fmt.Errorf("record names volume %q", rec.Name)
+		}
+		if err == nil {
+			err = validateName(name)
+		}
+		if err != nil {
+			skipped = append(skipped, fmt.Errorf("state file %s: %w", path, err))
+			continue
+		}
+		recs = append(recs, rec)
+	}
+	return recs, skipped, nil
+}
+
+func readRecord(path string) (record, error) {
+	var rec record
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return rec, err
+	}
+	return rec, json.Unmarshal(data, &rec)
+}
+
+// writeAtomic replaces path with data so that a reader, or a restart after
+// a crash, sees either the old content or the new, never a mix.
+func writeAtomic(path string, data []byte) (err error) {
+	tmp := filepath.Join(filepath.Dir(path), tempPrefix+filepath.Base(path))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			os.Remove(tmp)
+		}
+	}()
+	if _, err = f.Write(data); err == nil {
+		err = f.Sync()
+	}
+	if closeErr := f.Close(); err == nil {
+		err = closeErr
+	}
+	if err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

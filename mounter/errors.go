@@ -1,0 +1,75 @@
+package mounter
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Error reports a failed mount or unmount with everything that was asked of
+// the kernel. Data is kept masked (see Redact), so the error can be logged
+// and returned to Docker as it is.
+type Error struct {
+	Op     string // "mount" or "unmount"
+	Source string
+	Target string
+	FSType string
+	Flags  uintptr
+	Data   string
+	Err    error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Op)
+	if e.Source != "" {
+		fmt.Fprintf(&b, " %s on", e.Source)
+	}
+	fmt.Fprintf(&b, " %s", e.Target)
+	if e.Op == "mount" {
+		fmt.Fprintf(&b, " (type %q, flags %#x, data %q)", e.FSType, e.Flags, e.Data)
+	}
+	fmt.Fprintf(&b, ": %v", e.Err)
+	if e.Op == "mount" && errors.Is(e.Err, unix.ENODEV) {
+		fmt.Fprintf(&b, " (this kernel does not support filesystem type %q)", e.FSType)
+	}
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Redact masks the value of every password= (and pass=) option in a
+// comma-separated option string, for use in anything that may be read by
+// someone else: errors, logs, Status.
+func Redact(opts string) string {
+	if !strings.Contains(opts, "pass") {
+		return opts
+	}
+	var out []string
+	secret := false
+	for _, p := range strings.Split(opts, ",") {
+		key, _, ok := strings.Cut(p, "=")
+		switch {
+		case ok && isSecretKey(key):
+			out = append(out, key+"=********")
+			secret = true
+		case secret && !ok:
+			// A bare word after a password may be the rest of a
+			// password that holds a comma: mask it with the password.
+		default:
+			out = append(out, p)
+			secret = false
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+func isSecretKey(key string) bool {
+	switch strings.ToLower(strings.TrimSpace(key)) {
+	case "password", "pass", "password2":
+		return true
+	}
+	return false
+}

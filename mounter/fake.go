@@ -1,0 +1,78 @@
+package mounter
+
+import (
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Fake is an in-memory Mounter for tests. It records every mount by target
+// and can be told to fail the next calls.
+type Fake struct {
+	mu     sync.Mutex
+	mounts map[string]Spec
+	// MountErr, when set, is returned by Mount instead of mounting.
+	MountErr error
+	// UnmountErr, when set, is returned by Unmount of a mounted target.
+	UnmountErr error
+	// Calls counts Mount and Unmount calls that reached the fake.
+	Calls int
+}
+
+var _ Mounter = (*Fake)(nil)
+
+// NewFake returns a Fake with nothing mounted.
+func NewFake() *Fake {
+	return &Fake{mounts: make(map[string]Spec)}
+}
+
+// Mount records spec as mounted on its target.
+func (f *Fake) Mount(spec Spec) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Calls++
+	if f.MountErr != nil {
+		return f.MountErr
+	}
+	f.mounts[filepath.Clean(spec.Target)] = spec
+	return nil
+}
+
+// Unmount forgets the mount on target.
+func (f *Fake) Unmount(target string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Calls++
+	target = filepath.Clean(target)
+	if _, ok := f.mounts[target]; ok && f.UnmountErr != nil {
+		return f.UnmountErr
+	}
+	delete(f.mounts, target)
+	return nil
+}
+
+// MountsUnder returns the recorded targets at or below dir, deepest first.
+func (f *Fake) MountsUnder(dir string) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	dir = filepath.Clean(dir)
+	var points []string
+	for target := range f.mounts {
+		if target == dir || strings.HasPrefix(target, dir+"/") {
+			points = append(points, target)
+		}
+	}
+	sort.Slice(points, func(i, j int) bool {
+		return len(points[i]) > len(points[j])
+	})
+	return points, nil
+}
+
+// Mounted returns the spec mounted on target, if any.
+func (f *Fake) Mounted(target string) (Spec, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	spec, ok := f.mounts[filepath.Clean(target)]
+	return spec, ok
+}

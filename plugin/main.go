@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/volmount/volmount/driver"
+	"github.com/volmount/volmount/mounter"
+)
+
+// shutdownGrace bounds how long requests in flight may run after SIGTERM;
+// the daemon kills the plugin 10 s after it.
+const shutdownGrace = 5 * time.Second
+
+type settings struct {
+	root     string
+	socket   string
+	logLevel string
+}
+
+func main() {
+	var s settings
+	flag.StringVar(&s.root, "root", "/mnt/volumes", "propagated mount holding volumes and state")
+	flag.StringVar(&s.socket, "socket", "/run/docker/plugins/volmount.sock", "plugin socket")
+	flag.Parse()
+	s.logLevel = envOr("LOG_LEVEL", "info")
+	if err := run(s); err != nil {
+		fmt.Fprintln(os.Stderr, "volmount:", err)
+		os.Exit(1)
+	}
+}
+
+func run(s settings) error {
+	logger, err := newLogger(s.logLevel)
+	if err != nil {
+		return err
+	}
+	started := time.Now()
+	d, err := driver.New(driver.Config{Root: s.root, Mounter: mounter.System{},
+		Logger: logger})
+	if err != nil {
+		return err
+	}
+	l, err := listen(s.socket)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: newHandler(d, logger), ReadHeaderTimeout: time.Minute}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		srv.Shutdown(shutdown)
+	}()
+	logger.Info("volmount serving", "socket", s.socket, "root", s.root,
+		"startup", time.Since(started))
+	if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("volmount stopped")
+	return nil
+}
+
+func newLogger(level string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("LOG_LEVEL %q: use debug, info, warn or error", level)
+	}
+	h := slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: lvl})
+	return slog.New(h), nil
+}
+
+// listen opens the plugin socket, replacing one left by an earlier run.
+func listen(path string) (net.Listener, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	return net.Listen("unix", path)
+}
+
+func envOr(key, fallback string) string {
+	if v := strings.TrimSpace(os.Getenv(key)); v != "" {
+		return v
+	}
+	return fallback
+}
