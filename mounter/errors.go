@@ -44,7 +44,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // comma-separated option string, for use in anything that may be read by
 // someone else: errors, logs, Status.
 func Redact(opts string) string {
-	if !strings.Contains(opts, "pass") {
+	if !strings.Contains(strings.ToLower(opts), "pass") {
 		return opts
 	}
 	var out []string

@@ -12,11 +12,13 @@ import (
 type Fake struct {
 	mu     sync.Mutex
 	mounts map[string]Spec
-	// MountErr, when set, is returned by Mount instead of mounting.
-	MountErr error
+	// OnMount, when set, runs before each mount outside the fake's lock;
+	// an error it returns fails the mount. Tests use it to make a mount
+	// fail or block.
+	OnMount func(Spec) error
 	// UnmountErr, when set, is returned by Unmount of a mounted target.
 	UnmountErr error
-	// Calls counts Mount and Unmount calls that reached the fake.
+	// Calls counts the mounts and unmounts the fake carried out.
 	Calls int
 }
 
@@ -29,12 +31,14 @@ func NewFake() *Fake {
 
 // Mount records spec as mounted on its target.
 func (f *Fake) Mount(spec Spec) error {
+	if f.OnMount != nil {
+		if err := f.OnMount(spec); err != nil {
+			return err
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.Calls++
-	if f.MountErr != nil {
-		return f.MountErr
-	}
 	f.mounts[filepath.Clean(spec.Target)] = spec
 	return nil
 }
