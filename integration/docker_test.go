@@ -183,11 +183,9 @@ func removeContainerLater(t *testing.T, name string) {
 	})
 }
 
-// idle is a container command that runs until `docker stop` and then
-// exits at once: busybox sh runs the trap while it waits for sleep.
-var idle = []string{"sh", "-c", idleScript("")}
-
-// idleScript returns a shell script that runs setup, then idles like idle.
+// idleScript returns a shell script that runs setup, then idles until
+// `docker stop` and exits at once: busybox sh runs the trap while it
+// waits for sleep.
 func idleScript(setup string) string {
 	if setup != "" {
 		setup += "; "

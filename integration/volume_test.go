@@ -128,9 +128,14 @@ func TestVolumeCreateRejectsBadNames(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := dockerFails(t, "volume", "create", "-d", driverName, tc.vol)
+			r := tryDocker("volume", "create", "-d", driverName, tc.vol)
+			if r.err == nil {
+				removeVolumeLater(t, tc.vol) // the API cannot remove every such name
+				require.Fail(t, "command succeeded but should have failed", r.String())
+			}
 			assert.Contains(t, r.stderr, "VolumeDriver.Create", "the plugin refused it:\n%s", r)
-			assert.Contains(t, r.stderr, "name", "the error says the name is the problem:\n%s", r)
+			assert.Contains(t, r.stderr, "volume name", "the error says the name is the problem:\n%s", r)
+			assert.Contains(t, r.stderr, tc.vol, "the error shows the name:\n%s", r)
 			assert.NotContains(t, docker(t, "volume", "ls", "--format", "{{.Name}}"), suffix,
 				"no volume was created")
 		})
@@ -152,4 +157,32 @@ func assertNoVolume(t *testing.T, name string) {
 	r := tryDocker("volume", "inspect", name)
 	assert.True(t, isNoSuchVolume(r), "inspect says no such volume:\n%s", r)
 	assert.NotContains(t, listVolumes(t), name, "volume ls")
+}
+
+// TestVolumeStatusShowsMounts guards issue 2's Status: a directory
+// volume shows its type, whether it is mounted and how many containers
+// use it, counting each running container once.
+func TestVolumeStatusShowsMounts(t *testing.T) {
+	vol := uniqueName(t, "v")
+	createVolume(t, vol)
+	assertMounts(t, vol, false, 0)
+	assert.Equal(t, "directory", toString(inspectVolume(t, vol).Status["type"]))
+
+	first := startContainer(t, "-v", vol+":/d", testImage, "sh", "-c", idleScript(""))
+	assertMounts(t, vol, true, 1)
+	second := startContainer(t, "-v", vol+":/d", testImage, "sh", "-c", idleScript(""))
+	assertMounts(t, vol, true, 2)
+
+	docker(t, "stop", first)
+	assertMounts(t, vol, true, 1)
+	docker(t, "stop", second)
+	assertMounts(t, vol, false, 0)
+}
+
+// assertMounts checks a volume's Status fields mounted and mounts.
+func assertMounts(t *testing.T, vol string, mounted bool, mounts int) {
+	t.Helper()
+	st := inspectVolume(t, vol).Status
+	assert.Equal(t, mounted, st["mounted"], "Status mounted in %v", st)
+	assert.Equal(t, float64(mounts), st["mounts"], "Status mounts in %v", st)
 }
