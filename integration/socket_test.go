@@ -1,0 +1,117 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestPluginCreateOfExistingVolume guards issue 2's Create contract,
+// which the CLI cannot reach (the daemon skips Create when Get succeeds,
+// PROTOCOL §3): a repeated Create with the same options succeeds, one
+// with other options fails naming exactly the keys that differ.
+func TestPluginCreateOfExistingVolume(t *testing.T) {
+	vol := uniqueName(t, "v")
+	createVolume(t, vol, "-o", "type=tmpfs", "-o", "device=tmpfs", "-o", "o=size=8m")
+	sock := pluginSocket(t)
+
+	errText := callPlugin(t, sock, "Create",
+		map[string]any{"Name": vol, "Opts": map[string]string{"type": "tmpfs", "device": "tmpfs", "o": "size=8m"}})
+	assert.Empty(t, errText, "the same Create again succeeds")
+
+	errText = callPlugin(t, sock, "Create",
+		map[string]any{"Name": vol, "Opts": map[string]string{"type": "tmpfs", "device": "none", "o": "size=16m"}})
+	assert.Contains(t, errText, vol, "the error names the volume")
+	assert.Contains(t, errText, `"device"`, "the error names the differing keys")
+	assert.Contains(t, errText, `"o"`, "the error names the differing keys")
+	assert.NotContains(t, errText, `"type"`, "type is the same and is not named")
+
+	assertStatusOptions(t, inspectVolume(t, vol), "tmpfs", "tmpfs", "size=8m")
+}
+
+// TestPluginRejectsEmptyBody guards issue 2's rule that a request with an
+// empty or malformed body (the daemon resends a call without its body
+// after a plugin crash, PROTOCOL §1) gets a clear error and changes
+// nothing.
+func TestPluginRejectsEmptyBody(t *testing.T) {
+	vol := uniqueName(t, "v")
+	createVolume(t, vol)
+	sock := pluginSocket(t)
+
+	for _, method := range []string{"Create", "Mount", "Unmount", "Remove", "Get"} {
+		status, errText := postPlugin(t, sock, method, "")
+		assert.NotEqual(t, http.StatusOK, status, "%s with an empty body", method)
+		assert.Contains(t, errText, "empty request body", "%s with an empty body", method)
+
+		status, errText = postPlugin(t, sock, method, "{not json")
+		assert.NotEqual(t, http.StatusOK, status, "%s with a malformed body", method)
+		assert.Contains(t, errText, "malformed request body", "%s with a malformed body", method)
+	}
+	v := inspectVolume(t, vol)
+	assert.Equal(t, false, v.Status["mounted"], "nothing was mounted: %v", v.Status)
+	assert.Contains(t, listVolumes(t), vol, "nothing was removed")
+}
+
+// pluginSocket finds volmount's socket on the host: the daemon keeps it
+// in <exec-root>/plugins/<plugin id>/<interface socket>.
+func pluginSocket(t *testing.T) string {
+	t.Helper()
+	out := docker(t, "plugin", "inspect", "--format",
+		"{{.Id}} {{.Config.Interface.Socket}}", driverName)
+	id, sock, _ := strings.Cut(out, " ")
+	for _, dir := range []string{"/run/docker/plugins", "/run/*/plugins",
+		"/run/*/*/plugins", "/run/*/*/*/plugins"} {
+		found, _ := filepath.Glob(filepath.Join(dir, id, sock))
+		if len(found) == 1 {
+			return found[0]
+		}
+	}
+	require.FailNow(t, "cannot find the plugin socket", "no %s/%s under /run/**/plugins", id, sock)
+	return ""
+}
+
+// callPlugin sends one Volume Plugin API request as the daemon does and
+// returns the answer's Err ("" for success).
+func callPlugin(t *testing.T, sock, method string, req any) string {
+	t.Helper()
+	body, err := json.Marshal(req)
+	require.NoError(t, err)
+	_, errText := postPlugin(t, sock, method, string(body)+"\n")
+	return errText
+}
+
+// postPlugin posts body to /VolumeDriver.<method> on the plugin socket
+// and returns the HTTP status and the answer's Err.
+func postPlugin(t *testing.T, sock, method, body string) (int, string) {
+	t.Helper()
+	client := &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+		}},
+	}
+	defer client.CloseIdleConnections()
+	req, err := http.NewRequest(http.MethodPost, "http://plugin/VolumeDriver."+method,
+		strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Accept", "application/vnd.docker.plugins.v1.2+json")
+	resp, err := client.Do(req)
+	require.NoError(t, err, "POST /VolumeDriver.%s", method)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	var answer struct{ Err string }
+	require.NoError(t, json.Unmarshal(raw, &answer), "POST /VolumeDriver.%s answered %q", method, raw)
+	return resp.StatusCode, answer.Err
+}
