@@ -1,0 +1,198 @@
+//go:build integration
+
+package integration
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// lifecycleVolumes are the volumes a lifecycle test checks before and
+// after the plugin or the engine goes away: a directory volume with data
+// and a label, a tmpfs volume with options, and an ext4 loop device with
+// data.
+type lifecycleVolumes struct {
+	dir, tmpfs, block, dev string
+}
+
+func makeLifecycleVolumes(t *testing.T) lifecycleVolumes {
+	t.Helper()
+	v := lifecycleVolumes{dev: attachLoop(t, ext4Image(t, 32<<20))}
+	v.dir, v.tmpfs, v.block = uniqueName(t, "v"), uniqueName(t, "v"), uniqueName(t, "v")
+	createVolume(t, v.dir, "--label", "keep=dir")
+	createVolume(t, v.tmpfs, "--label", "keep=tmpfs",
+		"-o", "type=tmpfs", "-o", "device=tmpfs", "-o", "o=size=24m,mode=0750")
+	createVolume(t, v.block, "-o", "type=ext4", "-o", "device="+v.dev)
+	runOnce(t, "-v", v.dir+":/d", testImage, "sh", "-c", "echo dir-data > /d/before")
+	runOnce(t, "-v", v.block+":/d", testImage, "sh", "-c", "echo block-data > /d/before")
+	return v
+}
+
+// check asserts that every volume kept its record, options, labels and
+// data, and that each one mounts again.
+func (v lifecycleVolumes) check(t *testing.T) {
+	t.Helper()
+	listed := listVolumes(t)
+	for _, name := range []string{v.dir, v.tmpfs, v.block} {
+		assert.Contains(t, listed, name, "volume ls")
+	}
+	dir := inspectVolume(t, v.dir)
+	assert.Equal(t, map[string]string{"keep": "dir"}, dir.Labels, "the daemon kept the labels")
+	assert.Equal(t, "directory", toString(dir.Status["type"]))
+	tmpfs := inspectVolume(t, v.tmpfs)
+	assert.Equal(t, map[string]string{"keep": "tmpfs"}, tmpfs.Labels, "the daemon kept the labels")
+	assertStatusOptions(t, tmpfs, "tmpfs", "tmpfs", "size=24m,mode=0750")
+	assertStatusOptions(t, inspectVolume(t, v.block), "ext4", v.dev, "")
+
+	assert.Equal(t, "dir-data", runOnce(t, "-v", v.dir+":/d", testImage, "cat", "/d/before"))
+	assert.Equal(t, "block-data", runOnce(t, "-v", v.block+":/d", testImage, "cat", "/d/before"))
+	out := runOnce(t, "-v", v.tmpfs+":/d", testImage,
+		"sh", "-c", "stat -c '%a' /d; df -k /d | tail -n 1")
+	lines := strings.Split(out, "\n")
+	require.Len(t, lines, 2, out)
+	assert.Equal(t, "750", lines[0], "the tmpfs is mounted with its mode")
+	assert.Equal(t, "24576", strings.Fields(lines[1])[1], "the tmpfs is mounted with its size")
+}
+
+// counter is a container script that appends a number to /d/count every
+// 100 ms until stopped.
+const counter = "trap 'exit 0' TERM; i=0; while :; do i=$((i+1)); echo $i >> /d/count; sleep 0.1 & wait $!; done"
+
+// countLines returns how many lines /d/count of vol has.
+func countLines(t *testing.T, vol string) int {
+	t.Helper()
+	out := runOnce(t, "-v", vol+":/d", testImage, "sh", "-c", "wc -l < /d/count")
+	n, err := strconv.Atoi(strings.TrimSpace(out))
+	require.NoError(t, err, out)
+	return n
+}
+
+// TestPluginDisableEnable guards issue 2's `docker plugin disable -f` and
+// `enable`: volumes, options, labels and data are intact afterwards, a
+// setting changed meanwhile (LOG_LEVEL=debug) takes effect, and a
+// container that ran through it can still be stopped and its volume
+// removed. A new plugin process gets the Unmount of a mount ID the old
+// one recorded (PROTOCOL §5).
+func TestPluginDisableEnable(t *testing.T) {
+	vols := makeLifecycleVolumes(t)
+	writer := startContainer(t, "-v", vols.dir+":/d", testImage, "sh", "-c", counter)
+	waitInContainer(t, writer, "test -s /d/count")
+	logPath := engineLog(t)
+	logStart := fileSize(logPath)
+
+	level := pluginSetting(t, "LOG_LEVEL")
+	docker(t, "plugin", "disable", "-f", driverName)
+	t.Cleanup(func() { restorePlugin(t, level) })
+	docker(t, "plugin", "set", driverName, "LOG_LEVEL=debug")
+	docker(t, "plugin", "enable", driverName)
+	waitPluginEnabled(t)
+
+	vols.check(t)
+	assert.Equal(t, "true", docker(t, "inspect", "--format", "{{.State.Running}}", writer),
+		"the container ran on through disable and enable")
+	before := countLines(t, vols.dir)
+	eventually(t, 20*time.Second, "the container to keep writing", func() (bool, string) {
+		n := countLines(t, vols.dir)
+		return n > before, strconv.Itoa(n) + " lines"
+	})
+
+	docker(t, "stop", writer)
+	assertMounts(t, vols.dir, false, 0)
+	docker(t, "rm", writer)
+	assert.Equal(t, vols.dir, docker(t, "volume", "rm", vols.dir),
+		"the volume is free once the container that outlived the old plugin stopped")
+
+	if logPath == "" {
+		t.Log("the engine does not log to a file: LOG_LEVEL=debug not checked")
+		return
+	}
+	logged := logSince(t, logPath, logStart)
+	assert.Contains(t, logged, vols.tmpfs, "with LOG_LEVEL=debug the plugin logs each request")
+	assert.Contains(t, strings.ToLower(logged), "level=debug",
+		"with LOG_LEVEL=debug the plugin logs each request")
+}
+
+// TestPluginDebugLogMasksPassword guards issue 2's rule that a password in
+// o is masked everywhere, the plugin's debug log included.
+func TestPluginDebugLogMasksPassword(t *testing.T) {
+	logPath := engineLog(t)
+	if logPath == "" {
+		t.Skip("the engine does not log to a file: nothing to read")
+	}
+	level := pluginSetting(t, "LOG_LEVEL")
+	if level != "debug" {
+		docker(t, "plugin", "disable", "-f", driverName)
+		t.Cleanup(func() { restorePlugin(t, level) })
+		docker(t, "plugin", "set", driverName, "LOG_LEVEL=debug")
+		docker(t, "plugin", "enable", driverName)
+		waitPluginEnabled(t)
+	}
+	logStart := fileSize(logPath)
+
+	vol := uniqueName(t, "v")
+	const secret = "hunter2-" + "log"
+	createVolume(t, vol, "-o", "type=cifs", "-o", "device=//127.0.0.1/share",
+		"-o", "o=username=bob,password="+secret)
+	dockerFails(t, "volume", "create", "-d", driverName, "-o", "bogus=password="+secret,
+		uniqueName(t, "v"))
+
+	logged := logSince(t, logPath, logStart)
+	assert.Contains(t, logged, vol, "the Create was logged")
+	assert.NotContains(t, logged, secret, "the log shows no password")
+}
+
+// TestEngineRestart guards issue 2's daemon restart: after dockerd stops
+// and starts again, volumes keep their options, labels (a failing Get at
+// restore would purge them, PROTOCOL §4) and data, and a container with
+// a restart policy is back on its volume.
+func TestEngineRestart(t *testing.T) {
+	vols := makeLifecycleVolumes(t)
+	always := startContainer(t, "--restart", "always", "-v", vols.dir+":/d", testImage,
+		"sh", "-c", idleScript("echo boot >> /d/boots"))
+	waitInContainer(t, always, "test -s /d/boots")
+
+	restartEngine(t)
+	t.Cleanup(func() { waitPluginEnabled(t) })
+
+	vols.check(t)
+	eventually(t, 60*time.Second, "the restart-always container to run again", func() (bool, string) {
+		r := tryDocker("exec", always, "sh", "-c", "wc -l < /d/boots")
+		return r.err == nil && r.Out() == "2", r.String()
+	})
+	assertMounts(t, vols.dir, true, 1)
+	docker(t, "stop", always)
+	assertMounts(t, vols.dir, false, 0)
+}
+
+// pluginSetting returns the value of the plugin's environment setting.
+func pluginSetting(t *testing.T, name string) string {
+	t.Helper()
+	out := docker(t, "plugin", "inspect", "--format", `{{range .Settings.Env}}{{println .}}{{end}}`, driverName)
+	for _, kv := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(kv, name+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// restorePlugin makes sure the plugin is enabled again with LOG_LEVEL set
+// back to level, whatever state a failed test left it in.
+func restorePlugin(t *testing.T, level string) {
+	t.Helper()
+	if pluginSetting(t, "LOG_LEVEL") != level {
+		tryDocker("plugin", "disable", "-f", driverName)
+		if r := tryDocker("plugin", "set", driverName, "LOG_LEVEL="+level); r.err != nil {
+			t.Errorf("cleanup: %s", r)
+		}
+	}
+	if docker(t, "plugin", "inspect", "--format", "{{.Enabled}}", driverName) != "true" {
+		docker(t, "plugin", "enable", driverName)
+	}
+	waitPluginEnabled(t)
+}
