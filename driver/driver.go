@@ -24,7 +24,22 @@ type Config struct {
 	Mounter mounter.Mounter
 	// Logger receives lifecycle events; nil discards them.
 	Logger *slog.Logger
+	// Resolver resolves servers' host names at every Mount; nil means
+	// LookupHost.
+	Resolver Resolver
+	// CredentialsDir holds the files named by the credentials option.
+	CredentialsDir string
+	// MountTimeout bounds every Mount and Unmount, waiting for the
+	// volume included; zero means DefaultMountTimeout.
+	MountTimeout time.Duration
+	// Scope is what Capabilities reports: "local" (the default) or
+	// "global" for clusters whose nodes all reach the same servers.
+	Scope string
 }
+
+// DefaultMountTimeout leaves room under the 30 seconds after which the
+// daemon gives up on a plugin call (shared/PROTOCOL.md §2).
+const DefaultMountTimeout = 20 * time.Second
 
 // Driver serves Docker's volume plugin calls. It is safe for concurrent
 // use.
@@ -35,6 +50,11 @@ type Driver struct {
 	log     *slog.Logger
 	store   *store
 	now     func() time.Time
+
+	resolve        Resolver
+	credentialsDir string
+	timeout        time.Duration
+	scope          string
 
 	// mu guards volumes only; it is never held across mount(2) or I/O.
 	mu      sync.RWMutex
@@ -61,7 +81,22 @@ func New(cfg Config) (*Driver, error) {
 	d := &Driver{root: filepath.Clean(cfg.Root),
 		dataDir: filepath.Join(private, "data"), mnt: cfg.Mounter,
 		log: logger, store: st, now: time.Now,
+		resolve: cfg.Resolver, credentialsDir: cfg.CredentialsDir,
+		timeout: cfg.MountTimeout, scope: cfg.Scope,
 		volumes: make(map[string]*volume)}
+	if d.resolve == nil {
+		d.resolve = LookupHost
+	}
+	if d.timeout <= 0 {
+		d.timeout = DefaultMountTimeout
+	}
+	switch d.scope {
+	case "":
+		d.scope = "local"
+	case "local", "global":
+	default:
+		return nil, fmt.Errorf("scope %q: use local or global", cfg.Scope)
+	}
 	if err := os.MkdirAll(d.dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create %s: %w", d.dataDir, err)
 	}
@@ -74,7 +109,7 @@ func New(cfg Config) (*Driver, error) {
 // newVolume builds the in-memory volume for name with parsed options.
 func (d *Driver) newVolume(name string, opts options, created time.Time) *volume {
 	v := &volume{name: name, mountpoint: filepath.Join(d.root, name),
-		opts: opts, createdAt: created}
+		opts: opts, createdAt: created, op: newOpLock()}
 	if opts.isDirectory() {
 		v.dataDir = filepath.Join(d.dataDir, name)
 	}
@@ -108,9 +143,10 @@ func (d *Driver) forget(v *volume) {
 	d.mu.Unlock()
 }
 
-// Capabilities tells the daemon the volumes are local to this host.
+// Capabilities tells the daemon whether a volume name means the same
+// volume on every node (global) or only on this one (local).
 func (d *Driver) Capabilities() *api.CapabilitiesResponse {
-	return &api.CapabilitiesResponse{Capabilities: api.Capability{Scope: "local"}}
+	return &api.CapabilitiesResponse{Capabilities: api.Capability{Scope: d.scope}}
 }
 
 // Get describes one volume from memory; it fails only for an unknown name.

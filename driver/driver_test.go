@@ -104,7 +104,7 @@ func TestCreateRejectsBadOptions(t *testing.T) {
 		want string
 	}{
 		{"unknown key", map[string]string{"bogus": "1"},
-			`unknown option "bogus": volmount accepts "device", "o", "type"`},
+			`unknown option "bogus": volmount accepts "credentials", "device", "o", "type"`},
 		{"two unknown keys", map[string]string{"size": "1G", "zz": "1"},
 			`unknown option "size", "zz"`},
 		{"o without type", map[string]string{"o": "size=1m"},
@@ -274,7 +274,7 @@ func TestRestartReconcilesWithMountTable(t *testing.T) {
 
 	// The daemon tore down the plugin's mounts (disable, daemon stop) and
 	// a crash left a mount with no record of its ID.
-	require.NoError(t, fake.Unmount(filepath.Join(d.root, "gone")))
+	require.NoError(t, fake.Unmount(filepath.Join(d.root, "gone"), 0))
 	require.NoError(t, fake.Mount(mounter.Spec{Target: filepath.Join(d.root, "leaked")}))
 
 	again := reopen(t, d.root, fake)

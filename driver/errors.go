@@ -18,6 +18,9 @@ var (
 	// ErrConflict means a Create named an existing volume with other
 	// options.
 	ErrConflict = errors.New("volume exists with other options")
+	// ErrTimeout means a mount, an unmount or the wait for the volume
+	// took longer than the mount timeout; the call may still finish.
+	ErrTimeout = errors.New("timed out")
 )
 
 // kindError is an error of one of the kinds above whose text is its own

@@ -1,10 +1,12 @@
 package driver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	api "github.com/docker/go-plugins-helpers/volume"
 	"github.com/hashicorp/go-multierror"
@@ -29,11 +31,14 @@ func (d *Driver) Create(req *api.CreateRequest) error {
 		if claimed {
 			return d.provision(v)
 		}
-		// Another request is creating or removing this name: wait for it,
-		// then look again.
-		v.op.Lock()
+		// Another request may be creating this name: wait for it, then
+		// look again.
 		s := v.snapshot()
-		v.op.Unlock()
+		if !s.ready && !s.gone {
+			v.op.lock()
+			s = v.snapshot()
+			v.op.unlock()
+		}
 		if s.gone {
 			continue
 		}
@@ -54,7 +59,7 @@ func (d *Driver) claim(name string, opts options) (*volume, bool) {
 		return v, false
 	}
 	v := d.newVolume(name, opts, d.now())
-	v.op.Lock()
+	v.op.lock()
 	d.volumes[name] = v
 	return v, true
 }
@@ -62,7 +67,7 @@ func (d *Driver) claim(name string, opts options) (*volume, bool) {
 // provision makes a claimed volume's directories and saves its record.
 // On failure it removes what it made and the claim.
 func (d *Driver) provision(v *volume) (err error) {
-	defer v.op.Unlock()
+	defer v.op.unlock()
 	var made []string
 	defer func() {
 		if err == nil {
@@ -109,8 +114,9 @@ func mkdir(dir string) (bool, error) {
 }
 
 // Mount adds req.ID to the volume's users, mounting the backend for the
-// first one, and returns the mountpoint.
-func (d *Driver) Mount(req *api.MountRequest) (*api.MountResponse, error) {
+// first one, and returns the mountpoint. It answers within the mount
+// timeout, waiting for the volume included.
+func (d *Driver) Mount(req *api.MountRequest) (_ *api.MountResponse, err error) {
 	if err := validateID(req.ID); err != nil {
 		return nil, err
 	}
@@ -118,29 +124,51 @@ func (d *Driver) Mount(req *api.MountRequest) (*api.MountResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	v.op.Lock()
-	defer v.op.Unlock()
+	deadline := time.Now().Add(d.timeout)
+	if !v.op.lockWithin(d.timeout) {
+		return nil, d.busy(v)
+	}
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			v.op.unlock()
+		}
+	}()
 	s := v.snapshot()
 	if s.gone {
 		return nil, errorf(ErrNotFound, "volume %q does not exist", v.name)
 	}
-	if s.mounted && v.hasID(req.ID) {
-		return &api.MountResponse{Mountpoint: v.mountpoint}, nil
-	}
-	if !s.mounted {
-		if err := d.mountBackend(v); err != nil {
+	if s.mounted && s.ids <= 1 && (s.ids == 0 || v.hasID(req.ID)) {
+		// Nobody else uses the mount: make sure it still answers.
+		if err := d.replaceIfStale(v); err != nil {
 			return nil, err
 		}
+		s.mounted = v.snapshot().mounted
+	}
+	if !s.mounted {
+		handedOff, err = d.mountBackend(v, time.Until(deadline))
+		v.setLastErr(err)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if v.hasID(req.ID) {
+		return &api.MountResponse{Mountpoint: v.mountpoint}, nil
 	}
 	ids := v.idsWith(req.ID, true)
 	if err := d.store.save(v.record(ids)); err != nil {
 		if s.ids == 0 {
-			err = multierror.Append(err, d.unmountBackend(v))
+			err = multierror.Append(err, d.release(v))
 		}
 		return nil, err
 	}
 	v.setIDs(ids)
 	return &api.MountResponse{Mountpoint: v.mountpoint}, nil
+}
+
+func (d *Driver) busy(v *volume) error {
+	return errorf(ErrTimeout, "volume %q is busy: an earlier mount or unmount of it "+
+		"has not finished within %v (is its server down?)", v.name, d.timeout)
 }
 
 // Unmount removes req.ID from the volume's users and unmounts the backend
@@ -154,14 +182,16 @@ func (d *Driver) Unmount(req *api.UnmountRequest) error {
 	if err != nil {
 		return err
 	}
-	v.op.Lock()
-	defer v.op.Unlock()
+	if !v.op.lockWithin(d.timeout) {
+		return d.busy(v)
+	}
+	defer v.op.unlock()
 	if !v.hasID(req.ID) {
 		return nil
 	}
 	ids := v.idsWith(req.ID, false)
 	if len(ids) == 0 && v.snapshot().mounted {
-		if err := d.unmountBackend(v); err != nil {
+		if err := d.release(v); err != nil {
 			return err
 		}
 	}
@@ -178,8 +208,10 @@ func (d *Driver) Remove(req *api.RemoveRequest) error {
 	if err != nil {
 		return err
 	}
-	v.op.Lock()
-	defer v.op.Unlock()
+	if !v.op.lockWithin(d.timeout) {
+		return d.busy(v)
+	}
+	defer v.op.unlock()
 	s := v.snapshot()
 	switch {
 	case s.gone:
@@ -188,7 +220,7 @@ func (d *Driver) Remove(req *api.RemoveRequest) error {
 		return errorf(ErrInUse, "volume %q is mounted for %d container(s)",
 			v.name, s.ids)
 	case s.mounted:
-		if err := d.unmountBackend(v); err != nil {
+		if err := d.release(v); err != nil {
 			return err
 		}
 	}
@@ -229,30 +261,93 @@ func (d *Driver) deleteFiles(v *volume) error {
 	return os.RemoveAll(v.dataDir)
 }
 
-// mountBackend mounts the volume's backend on its mountpoint: the data
-// directory for a directory volume, the type/device/o mount otherwise.
-func (d *Driver) mountBackend(v *volume) error {
-	if _, err := mkdir(v.mountpoint); err != nil {
-		return fmt.Errorf("mount volume %q: %w", v.name, err)
+// mountBackend mounts the volume's backend on its mountpoint within
+// budget: the data directory for a directory volume, the type/device/o
+// mount otherwise. A mount(2) that outlives the budget keeps running; it
+// then owns the volume's op lock (handedOff) and, should it succeed after
+// all, undoes its mount before it lets go.
+func (d *Driver) mountBackend(v *volume, budget time.Duration) (handedOff bool, err error) {
+	deadline := time.Now().Add(budget)
+	spec, err := d.spec(v, deadline)
+	if err != nil {
+		return false, fmt.Errorf("mount volume %q: %w", v.name, err)
 	}
-	spec := v.opts.spec(v.mountpoint)
-	if v.opts.isDirectory() {
-		if _, err := mkdir(v.dataDir); err != nil {
-			return fmt.Errorf("mount volume %q: %w", v.name, err)
+	err = bounded(time.Until(deadline), func() error {
+		return d.mnt.Mount(spec)
+	}, func(late error) {
+		if late == nil {
+			d.mnt.Unmount(spec.Target, unix.MNT_DETACH)
 		}
-		spec = mounter.Spec{Source: v.dataDir, Target: v.mountpoint, Flags: unix.MS_BIND}
+		v.op.unlock()
+	})
+	if errors.Is(err, ErrTimeout) {
+		return true, fmt.Errorf("mount volume %q: mount %s on %s (type %q, data %q): %w",
+			v.name, spec.Source, spec.Target, spec.FSType, mounter.Redact(spec.Data), err)
 	}
-	if err := d.mnt.Mount(spec); err != nil {
-		return fmt.Errorf("mount volume %q: %w", v.name, err)
+	if err != nil {
+		return false, fmt.Errorf("mount volume %q: %w", v.name, err)
 	}
 	v.setMounted(true)
-	return nil
+	return false, nil
 }
 
-func (d *Driver) unmountBackend(v *volume) error {
-	if err := d.mnt.Unmount(v.mountpoint); err != nil {
-		return fmt.Errorf("unmount volume %q: %w", v.name, err)
+// spec is the mount(2) call for the volume's backend, with servers
+// resolved and credentials read, all before deadline.
+func (d *Driver) spec(v *volume, deadline time.Time) (mounter.Spec, error) {
+	if _, err := mkdir(v.mountpoint); err != nil {
+		return mounter.Spec{}, err
 	}
-	v.setMounted(false)
-	return nil
+	if v.opts.isDirectory() {
+		if _, err := mkdir(v.dataDir); err != nil {
+			return mounter.Spec{}, err
+		}
+		return mounter.Spec{Source: v.dataDir, Target: v.mountpoint,
+			Flags: unix.MS_BIND}, nil
+	}
+	spec := v.opts.spec(v.mountpoint)
+	if !isNetwork(v.opts.fsType) {
+		return spec, nil
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	data, err := d.networkData(ctx, v.opts, spec.Data)
+	spec.Data = data
+	return spec, err
+}
+
+// release unmounts the volume's backend, escalating as a dead server
+// requires: a plain unmount, then a forced one (which aborts the server's
+// pending requests), then a lazy detach. Each step gets a third of the
+// mount timeout.
+func (d *Driver) release(v *volume) error {
+	step := d.timeout / 3
+	var errs error
+	for _, flags := range []int{0, unix.MNT_FORCE, unix.MNT_DETACH} {
+		err := bounded(step, func() error { return d.mnt.Unmount(v.mountpoint, flags) }, nil)
+		if err == nil {
+			v.setMounted(false)
+			if errs != nil {
+				d.log.Warn("volume needed a forced unmount", "volume", v.name,
+					"error", errs)
+			}
+			return nil
+		}
+		errs = multierror.Append(errs, err)
+	}
+	return fmt.Errorf("unmount volume %q: %w", v.name, errs)
+}
+
+// replaceIfStale checks that the volume's mount still answers and, if it
+// does not (a dead server, a stale handle), releases it so that the next
+// mount is a fresh one. Only network mounts can go stale this way.
+func (d *Driver) replaceIfStale(v *volume) error {
+	if !isNetwork(v.opts.fsType) {
+		return nil
+	}
+	err := bounded(d.timeout/4, func() error { return d.mnt.Check(v.mountpoint) }, nil)
+	if err == nil {
+		return nil
+	}
+	d.log.Info("replacing a mount that does not answer", "volume", v.name, "error", err)
+	return d.release(v)
 }

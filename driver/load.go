@@ -52,7 +52,7 @@ func (d *Driver) load() error {
 func (d *Driver) reconcile(v *volume, ids int) {
 	switch {
 	case v.mounted && ids == 0:
-		if err := d.mnt.Unmount(v.mountpoint); err != nil {
+		if err := d.mnt.Unmount(v.mountpoint, 0); err != nil {
 			d.log.Warn("could not unmount unused volume", "volume", v.name,
 				"error", err)
 			return

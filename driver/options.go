@@ -10,22 +10,25 @@ import (
 )
 
 // Option keys. type, device and o are Docker's local driver's, with its
-// rules: device and type need each other, o needs both.
+// rules: device and type need each other, o needs both. credentials names
+// a file of CIFS credentials in the plugin's credentials directory.
 const (
-	optType   = "type"
-	optDevice = "device"
-	optO      = "o"
+	optType        = "type"
+	optDevice      = "device"
+	optO           = "o"
+	optCredentials = "credentials"
 )
 
-var knownOptions = []string{optDevice, optO, optType}
+var knownOptions = []string{optCredentials, optDevice, optO, optType}
 
 // options is a volume's parsed Create options.
 type options struct {
 	raw map[string]string // as the user gave them; nil for none
 
-	fsType string
-	device string
-	o      string
+	fsType      string
+	device      string
+	o           string
+	credentials string
 }
 
 // parseOptions checks a Create request's options and returns them parsed.
@@ -51,14 +54,23 @@ func parseOptions(raw map[string]string) (options, error) {
 			strings.Join(unknown, ", "), quoteAll(knownOptions))
 	}
 	opts := options{raw: maps.Clone(raw), fsType: raw[optType],
-		device: raw[optDevice], o: raw[optO]}
-	return opts, opts.checkRequired()
+		device: raw[optDevice], o: raw[optO], credentials: raw[optCredentials]}
+	if err := opts.checkRequired(); err != nil {
+		return options{}, err
+	}
+	if opts.credentials != "" {
+		if err := validateCredentialsName(opts.credentials); err != nil {
+			return options{}, err
+		}
+	}
+	return opts, opts.checkNetwork()
 }
 
 // requiredOptions is the local driver's rule that type, device and o only
 // make sense together: each key needs the keys listed with it.
 var requiredOptions = []struct{ key, needs string }{
 	{optO, optType}, {optO, optDevice}, {optType, optDevice}, {optDevice, optType},
+	{optCredentials, optType},
 }
 
 func (o options) checkRequired() error {

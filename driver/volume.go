@@ -19,13 +19,14 @@ type volume struct {
 	// op serialises this volume's create, mount, unmount and remove, and
 	// is held across their mount(2) and disk I/O. Get and List never
 	// take it, so a stuck backend cannot stall them.
-	op sync.Mutex
+	op opLock
 
 	mu      sync.Mutex
 	ids     map[string]struct{} // the daemon's mount IDs using the volume
 	mounted bool                // the backend is mounted on mountpoint
 	ready   bool                // the record is saved: Get and List show it
 	gone    bool                // removed, or its create failed
+	lastErr string              // why the last Mount failed, secrets masked
 }
 
 // snapshot is a consistent copy of a volume's changing fields.
@@ -34,12 +35,14 @@ type snapshot struct {
 	mounted bool
 	ready   bool
 	gone    bool
+	lastErr string
 }
 
 func (v *volume) snapshot() snapshot {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return snapshot{ids: len(v.ids), mounted: v.mounted, ready: v.ready, gone: v.gone}
+	return snapshot{ids: len(v.ids), mounted: v.mounted, ready: v.ready,
+		gone: v.gone, lastErr: v.lastErr}
 }
 
 func (v *volume) hasID(id string) bool {
@@ -87,6 +90,15 @@ func (v *volume) setReady() {
 	v.mu.Unlock()
 }
 
+func (v *volume) setLastErr(err error) {
+	v.mu.Lock()
+	v.lastErr = ""
+	if err != nil {
+		v.lastErr = err.Error()
+	}
+	v.mu.Unlock()
+}
+
 func (v *volume) setGone() {
 	v.mu.Lock()
 	v.gone = true
@@ -104,6 +116,9 @@ func (v *volume) record(ids []string) record {
 func (v *volume) status() map[string]any {
 	s := v.snapshot()
 	status := map[string]any{"mounted": s.mounted, "mounts": s.ids}
+	if s.lastErr != "" {
+		status["last_error"] = s.lastErr
+	}
 	if v.opts.isDirectory() {
 		status["type"] = "directory"
 	}

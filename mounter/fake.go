@@ -16,8 +16,12 @@ type Fake struct {
 	// an error it returns fails the mount. Tests use it to make a mount
 	// fail or block.
 	OnMount func(Spec) error
-	// UnmountErr, when set, is returned by Unmount of a mounted target.
-	UnmountErr error
+	// OnUnmount, when set, runs before each unmount of a mounted target
+	// outside the fake's lock, with the umount2(2) flags; an error it
+	// returns fails the unmount.
+	OnUnmount func(target string, flags int) error
+	// CheckErr, when set, is returned by Check of any target.
+	CheckErr error
 	// Calls counts the mounts and unmounts the fake carried out.
 	Calls int
 }
@@ -44,16 +48,23 @@ func (f *Fake) Mount(spec Spec) error {
 }
 
 // Unmount forgets the mount on target.
-func (f *Fake) Unmount(target string) error {
+func (f *Fake) Unmount(target string, flags int) error {
+	target = filepath.Clean(target)
+	if _, ok := f.Mounted(target); ok && f.OnUnmount != nil {
+		if err := f.OnUnmount(target, flags); err != nil {
+			return err
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.Calls++
-	target = filepath.Clean(target)
-	if _, ok := f.mounts[target]; ok && f.UnmountErr != nil {
-		return f.UnmountErr
-	}
 	delete(f.mounts, target)
 	return nil
+}
+
+// Check fails with CheckErr, if set, for any target.
+func (f *Fake) Check(string) error {
+	return f.CheckErr
 }
 
 // MountsUnder returns the recorded targets at or below dir, deepest first.

@@ -20,9 +20,13 @@ type Spec struct {
 type Mounter interface {
 	// Mount mounts spec.Source on spec.Target.
 	Mount(spec Spec) error
-	// Unmount unmounts target. A target that is not mounted is not an
-	// error: unmounting is idempotent.
-	Unmount(target string) error
+	// Unmount unmounts target with umount2(2) flags (0, MNT_FORCE,
+	// MNT_DETACH). A target that is not mounted is not an error:
+	// unmounting is idempotent.
+	Unmount(target string, flags int) error
+	// Check asks the filesystem mounted on target to answer a statfs(2).
+	// A dead server makes it block or fail; a stale handle fails.
+	Check(target string) error
 	// MountsUnder returns every mountpoint at or below dir, deepest
 	// first, read from the mount table in one pass.
 	MountsUnder(dir string) ([]string, error)

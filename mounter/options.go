@@ -61,10 +61,7 @@ const propagation = unix.MS_SHARED | unix.MS_PRIVATE | unix.MS_SLAVE |
 func ParseOptions(opts string) (uintptr, string) {
 	var bits uintptr
 	var data []string
-	for _, word := range strings.Split(opts, ",") {
-		if word == "" {
-			continue
-		}
+	for _, word := range SplitOptions(opts) {
 		f, ok := flags[word]
 		switch {
 		case !ok:
@@ -76,4 +73,27 @@ func ParseOptions(opts string) (uintptr, string) {
 		}
 	}
 	return bits, strings.Join(data, ",")
+}
+
+// SplitOptions splits an option string on commas and drops empty words. A
+// doubled comma after a password (password=a,,b) is the CIFS client's
+// escape for a comma inside the password: it does not split, and stays
+// doubled for the kernel to read.
+func SplitOptions(opts string) []string {
+	var words []string
+	for opts != "" {
+		word, rest, _ := strings.Cut(opts, ",")
+		if key, _, ok := strings.Cut(word, "="); ok && isSecretKey(key) {
+			for strings.HasPrefix(rest, ",") {
+				next, after, _ := strings.Cut(rest[1:], ",")
+				word += ",," + next
+				rest = after
+			}
+		}
+		if word != "" {
+			words = append(words, word)
+		}
+		opts = rest
+	}
+	return words
 }

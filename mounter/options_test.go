@@ -23,6 +23,7 @@ func TestParseOptions(t *testing.T) {
 		{"nfs style", "addr=10.0.0.1,rw,nfsvers=4,async", 0, "addr=10.0.0.1,nfsvers=4"},
 		{"empty words dropped", ",,size=1m,,", 0, "size=1m"},
 		{"defaults", "defaults", 0, ""},
+		{"escaped comma in password", "password=a,,b,ro", unix.MS_RDONLY, "password=a,,b"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,7 +44,9 @@ func TestRedact(t *testing.T) {
 		{"password", "username=u,password=s3cret,vers=3.0", "username=u,password=********,vers=3.0"},
 		{"pass alias", "user=u,pass=s3cret", "user=u,pass=********"},
 		{"upper case key", "PASSWORD=s3cret", "PASSWORD=********"},
-		{"comma inside password", "password=ab,cd,vers=3.0", "password=********,vers=3.0"},
+		{"escaped comma inside password", "password=ab,,cd,vers=3.0", "password=********,vers=3.0"},
+		{"unescaped comma inside password", "password=ab,cd,vers=3.0", "password=********,vers=3.0"},
+		{"escaped commas at the end", "user=u,password=ab,,", "user=u,password=********"},
 		{"password last", "username=u,password=x", "username=u,password=********"},
 		{"passthrough word", "passive=1", "passive=1"},
 	}

@@ -60,10 +60,10 @@ func mount(spec Spec, source, fstype string, flags uintptr, data string) error {
 
 // Unmount unmounts target. EINVAL means target is not a mountpoint and
 // ENOENT that it does not exist; both count as already unmounted.
-func (System) Unmount(target string) error {
+func (System) Unmount(target string, flags int) error {
 	var err error
 	for range eintrRetries {
-		err = unix.Unmount(target, 0)
+		err = unix.Unmount(target, flags)
 		if err != unix.EINTR {
 			break
 		}
@@ -71,11 +71,20 @@ func (System) Unmount(target string) error {
 	if err == nil || err == unix.EINVAL || err == unix.ENOENT {
 		return nil
 	}
-	return &Error{Op: "unmount", Target: target, Err: err}
+	return &Error{Op: "unmount", Target: target, Flags: uintptr(flags), Err: err}
 }
 
 func unmountQuiet(target string) error {
-	return System{}.Unmount(target)
+	return System{}.Unmount(target, unix.MNT_DETACH)
+}
+
+// Check stats the filesystem mounted on target.
+func (System) Check(target string) error {
+	var st unix.Statfs_t
+	if err := unix.Statfs(target, &st); err != nil {
+		return &Error{Op: "statfs", Target: target, Err: err}
+	}
+	return nil
 }
 
 // MountsUnder reads the mount table once and returns the mountpoints at or

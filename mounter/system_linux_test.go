@@ -32,7 +32,7 @@ func TestSystemTmpfs(t *testing.T) {
 	flags, data := ParseOptions("size=4m,mode=0710,noexec")
 	spec := Spec{Source: "tmpfs", Target: target, FSType: "tmpfs", Flags: flags, Data: data}
 	require.NoError(t, System{}.Mount(spec))
-	t.Cleanup(func() { System{}.Unmount(target) })
+	t.Cleanup(func() { System{}.Unmount(target, 0) })
 
 	var st unix.Statfs_t
 	require.NoError(t, unix.Statfs(target, &st))
@@ -42,9 +42,9 @@ func TestSystemTmpfs(t *testing.T) {
 	assert.Equal(t, os.FileMode(0o710), info.Mode().Perm(), "tmpfs mode")
 	assert.NotZero(t, st.Flags&unix.ST_NOEXEC, "noexec flag")
 
-	require.NoError(t, System{}.Unmount(target))
+	require.NoError(t, System{}.Unmount(target, 0))
 	assert.False(t, mountedAt(t, target))
-	assert.NoError(t, System{}.Unmount(target), "second unmount is a no-op")
+	assert.NoError(t, System{}.Unmount(target, 0), "second unmount is a no-op")
 }
 
 func TestSystemReadOnlyBind(t *testing.T) {
@@ -53,7 +53,7 @@ func TestSystemReadOnlyBind(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(source, "f"), []byte("x"), 0o644))
 	flags, data := ParseOptions("bind,ro")
 	require.NoError(t, System{}.Mount(Spec{Source: source, Target: target, Flags: flags, Data: data}))
-	t.Cleanup(func() { System{}.Unmount(target) })
+	t.Cleanup(func() { System{}.Unmount(target, 0) })
 
 	_, err := os.ReadFile(filepath.Join(target, "f"))
 	require.NoError(t, err)
@@ -82,12 +82,12 @@ func TestSystemMountsUnderDeepestFirst(t *testing.T) {
 	outer := tmpfs
 	outer.Target = filepath.Join(root, "a")
 	require.NoError(t, System{}.Mount(outer))
-	t.Cleanup(func() { System{}.Unmount(outer.Target) })
+	t.Cleanup(func() { System{}.Unmount(outer.Target, 0) })
 	require.NoError(t, os.Mkdir(inner, 0o755))
 	deep := tmpfs
 	deep.Target = inner
 	require.NoError(t, System{}.Mount(deep))
-	t.Cleanup(func() { System{}.Unmount(inner) })
+	t.Cleanup(func() { System{}.Unmount(inner, 0) })
 
 	points, err := System{}.MountsUnder(root)
 	require.NoError(t, err)

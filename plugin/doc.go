@@ -6,7 +6,10 @@
 // from the environment; every one has a default here, because an upgraded
 // plugin keeps its old environment and gains no new variables:
 //
-//	--root     the propagated mount, where volumes and state live (/mnt/volumes)
-//	--socket   the socket the daemon dials (/run/docker/plugins/volmount.sock)
-//	LOG_LEVEL  debug, info, warn or error (info)
+//	--root             the propagated mount, where volumes and state live (/mnt/volumes)
+//	--socket           the socket the daemon dials (/run/docker/plugins/volmount.sock)
+//	--credentials-dir  CIFS credentials files (/etc/volmount/credentials)
+//	LOG_LEVEL          debug, info, warn or error (info)
+//	MOUNT_TIMEOUT      the bound on every Mount and Unmount (20s)
+//	SCOPE              local or global (local), as Capabilities reports it
 package main

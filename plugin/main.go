@@ -24,18 +24,26 @@ import (
 const shutdownGrace = 5 * time.Second
 
 type settings struct {
-	root     string
-	socket   string
-	logLevel string
+	root         string
+	socket       string
+	credentials  string
+	logLevel     string
+	mountTimeout time.Duration
+	scope        string
 }
 
 func main() {
 	var s settings
 	flag.StringVar(&s.root, "root", "/mnt/volumes", "propagated mount holding volumes and state")
 	flag.StringVar(&s.socket, "socket", "/run/docker/plugins/volmount.sock", "plugin socket")
+	flag.StringVar(&s.credentials, "credentials-dir", "/etc/volmount/credentials",
+		"directory of CIFS credentials files")
 	flag.Parse()
-	s.logLevel = envOr("LOG_LEVEL", "info")
-	if err := run(s); err != nil {
+	err := s.fromEnv()
+	if err == nil {
+		err = run(s)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "volmount:", err)
 		os.Exit(1)
 	}
@@ -48,7 +56,8 @@ func run(s settings) error {
 	}
 	started := time.Now()
 	d, err := driver.New(driver.Config{Root: s.root, Mounter: mounter.System{},
-		Logger: logger})
+		Logger: logger, CredentialsDir: s.credentials,
+		MountTimeout: s.mountTimeout, Scope: s.scope})
 	if err != nil {
 		return err
 	}
@@ -66,11 +75,25 @@ func run(s settings) error {
 		srv.Shutdown(shutdown)
 	}()
 	logger.Info("volmount serving", "socket", s.socket, "root", s.root,
+		"scope", s.scope, "mount_timeout", s.mountTimeout,
 		"startup", time.Since(started))
 	if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	logger.Info("volmount stopped")
+	return nil
+}
+
+// fromEnv reads the settings `docker plugin set` can change.
+func (s *settings) fromEnv() error {
+	s.logLevel = envOr("LOG_LEVEL", "info")
+	s.scope = envOr("SCOPE", "local")
+	timeout := envOr("MOUNT_TIMEOUT", driver.DefaultMountTimeout.String())
+	d, err := time.ParseDuration(timeout)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("MOUNT_TIMEOUT %q: use a positive duration such as 20s", timeout)
+	}
+	s.mountTimeout = d
 	return nil
 }
 
