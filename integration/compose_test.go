@@ -14,7 +14,7 @@ import (
 
 // composeFile uses volmount the three ways a compose project can: a
 // volume with `driver: volmount`, one with driver_opts, and an external
-// volume created beforehand. Placeholders: %IMAGE%, %EXTERNAL%.
+// volume created beforehand. Placeholders: %IMAGE%, %DRIVER%, %EXTERNAL%.
 const composeFile = `services:
   app:
     image: %IMAGE%
@@ -27,9 +27,9 @@ const composeFile = `services:
       - ext:/ext
 volumes:
   data:
-    driver: volmount
+    driver: %DRIVER%
   cache:
-    driver: volmount
+    driver: %DRIVER%
     driver_opts:
       type: tmpfs
       device: tmpfs
@@ -53,7 +53,8 @@ func TestComposeProject(t *testing.T) {
 	removeVolumeLater(t, data)
 	removeVolumeLater(t, cache)
 	file := filepath.Join(t.TempDir(), "compose.yaml")
-	text := strings.NewReplacer("%IMAGE%", testImage, "%EXTERNAL%", ext).Replace(composeFile)
+	text := strings.NewReplacer("%IMAGE%", testImage, "%DRIVER%", driverName,
+		"%EXTERNAL%", ext).Replace(composeFile)
 	require.NoError(t, os.WriteFile(file, []byte(text), 0o644))
 	compose := func(args ...string) string {
 		t.Helper()

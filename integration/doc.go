@@ -26,8 +26,19 @@
 // it, a missing engine or plugin fails the run: a CI run that silently
 // skipped these tests would prove nothing.
 //
-// The engine must have the plugin "volmount" enabled. The image
-// volmount-test/busybox:latest is built from the host's busybox-static
-// when it is missing. The tests run as root: they use losetup, and the
-// daemon-restart test calls scripts/engine.sh.
+// The engine must have the plugin enabled. The tests run as root: they
+// attach loop devices and restart the engine's dockerd (with its own
+// command line, keeping its data). Variables, all set by the Makefile:
+//
+//	VOLMOUNT_TEST_DOCKER_HOST  the engine (default: the private one above)
+//	VOLMOUNT_PLUGIN            the plugin as NAME[:TAG] (default volmount)
+//	VOLMOUNT_TEST_IMAGE        the test image (default
+//	                           volmount-test/busybox:latest: busybox-static
+//	                           and /data/seed.txt; built when missing)
+//	VOLMOUNT_REGISTRY          a registry on loopback to push the plugin to
+//	VOLMOUNT_PLUGIN_DIR        the plugin directory `make rootfs` assembles
+//	VOLMOUNT_DOCKER_PLUGIN_DIR the one the Dockerfile builds
+//
+// Without the last three the install test skips its cases; CI treats a
+// skip as a failure.
 package integration

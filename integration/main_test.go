@@ -20,25 +20,29 @@ const (
 	// start-test serves it. VOLMOUNT_TEST_DOCKER_HOST overrides it.
 	defaultDockerHost = "unix:///run/volmount-test/docker.sock"
 
-	// driverName is the plugin's name as users type it.
-	driverName = "volmount"
-
-	// driverRef is the name the daemon stores and prints for the driver:
-	// a managed plugin's name with its tag (PROTOCOL §8).
-	driverRef = driverName + ":latest"
-
 	// propagatedMount is where the plugin mounts volumes (config.json); the
 	// Mountpoint it reports is propagatedMount/<name>.
 	propagatedMount = "/mnt/volumes"
-
-	// testImage is the only image the tests run; no image can be pulled.
-	testImage = "volmount-test/busybox:latest"
 
 	// seedText is the content of /data/seed.txt in testImage.
 	seedText = "seeded-from-image"
 
 	// namePrefix starts every name the tests create, so leftovers are found.
 	namePrefix = "vmit-"
+)
+
+var (
+	// driverName is the plugin's name as users type it: volmount, or
+	// VOLMOUNT_PLUGIN (the Makefile's PLUGIN:TAG) without a :latest tag.
+	driverName = "volmount"
+
+	// driverRef is the name the daemon stores and prints for the driver:
+	// a managed plugin's name with its tag (PROTOCOL §8).
+	driverRef = "volmount:latest"
+
+	// testImage is the only image the tests run (no image can be pulled):
+	// busybox-static with /data/seed.txt. VOLMOUNT_TEST_IMAGE overrides it.
+	testImage = "volmount-test/busybox:latest"
 )
 
 // env is the environment every command of the run uses.
@@ -91,6 +95,15 @@ func setEnv(cfgDir string) {
 			continue
 		}
 		env.vars = append(env.vars, kv)
+	}
+	if ref := os.Getenv("VOLMOUNT_PLUGIN"); ref != "" {
+		if !strings.Contains(ref, ":") {
+			ref += ":latest"
+		}
+		driverRef, driverName = ref, strings.TrimSuffix(ref, ":latest")
+	}
+	if image := os.Getenv("VOLMOUNT_TEST_IMAGE"); image != "" {
+		testImage = image
 	}
 	env.vars = append(env.vars,
 		"DOCKER_HOST="+env.host,
