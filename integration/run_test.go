@@ -145,7 +145,7 @@ func TestRunRmRemovesAnonymousVolume(t *testing.T) {
 
 	docker(t, "stop", ctr)
 	waitGone(t, ctr)
-	assertNoVolume(t, anon.Name)
+	waitNoVolume(t, anon.Name)
 	assert.Equal(t, "n", runOnce(t, "-v", named+":/named", testImage, "cat", "/named/f"),
 		"the named volume and its data stay")
 }

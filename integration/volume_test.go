@@ -3,6 +3,8 @@
 package integration
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -159,6 +161,18 @@ func assertNoVolume(t *testing.T, name string) {
 	assert.NotContains(t, listVolumes(t), name, "volume ls")
 }
 
+// waitNoVolume waits until the daemon removed a volume on its own, as
+// it does with a --rm container's anonymous volumes after the container
+// is gone, then checks it with assertNoVolume.
+func waitNoVolume(t *testing.T, name string) {
+	t.Helper()
+	eventually(t, 30*time.Second, "volume "+name+" to be removed", func() (bool, string) {
+		r := tryDocker("volume", "inspect", name)
+		return isNoSuchVolume(r), r.String()
+	})
+	assertNoVolume(t, name)
+}
+
 // TestVolumeStatusShowsMounts guards issue 2's Status: a directory
 // volume shows its type, whether it is mounted and how many containers
 // use it, counting each running container once.
@@ -179,10 +193,14 @@ func TestVolumeStatusShowsMounts(t *testing.T) {
 	assertMounts(t, vol, false, 0)
 }
 
-// assertMounts checks a volume's Status fields mounted and mounts.
+// assertMounts checks a volume's Status fields mounted and mounts. It
+// polls for a few seconds: the daemon may send the Unmount of a stopped
+// container after the CLI has returned.
 func assertMounts(t *testing.T, vol string, mounted bool, mounts int) {
 	t.Helper()
-	st := inspectVolume(t, vol).Status
-	assert.Equal(t, mounted, st["mounted"], "Status mounted in %v", st)
-	assert.Equal(t, float64(mounts), st["mounts"], "Status mounts in %v", st)
+	eventually(t, 10*time.Second, "Status of "+vol+" to show mounted="+
+		strconv.FormatBool(mounted)+" mounts="+strconv.Itoa(mounts), func() (bool, string) {
+		st := inspectVolume(t, vol).Status
+		return st["mounted"] == mounted && st["mounts"] == float64(mounts), fmt.Sprint(st)
+	})
 }
