@@ -31,7 +31,8 @@ func TestBlockDeviceVolume(t *testing.T) {
 	require.GreaterOrEqual(t, len(fields), 3, out)
 	assert.Equal(t, "ext4", fields[2], "the container sees the ext4 filesystem: %s", out)
 
-	eventually(t, 30*time.Second, dev+" to be unmounted after the last container", func() (bool, string) {
+	what := dev + " to be unmounted after the last container"
+	eventually(t, 30*time.Second, what, func() (bool, string) {
 		mounted, detail := hostMounted(t, dev)
 		return !mounted, detail
 	})

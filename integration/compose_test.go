@@ -20,7 +20,10 @@ const composeFile = `services:
     image: %IMAGE%
     pull_policy: never
     network_mode: none
-    command: ["sh", "-c", "echo from-compose > /data/f; trap 'exit 0' TERM; while :; do sleep 1 & wait $$!; done"]
+    command:
+      - sh
+      - -c
+      - "echo from-compose > /data/f; trap 'exit 0' TERM; while :; do sleep 1 & wait $$!; done"
     volumes:
       - data:/data
       - cache:/cache

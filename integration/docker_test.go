@@ -193,6 +193,13 @@ func idleScript(setup string) string {
 	return setup + "trap 'exit 0' TERM; while :; do sleep 1 & wait $!; done"
 }
 
+// counterScript returns a shell script that appends 1, 2, 3... to file,
+// one line every 100 ms, until `docker stop`.
+func counterScript(file string) string {
+	return "trap 'exit 0' TERM; i=0; while :; do i=$((i+1)); echo $i >> " + file +
+		"; sleep 0.1 & wait $!; done"
+}
+
 // startContainer runs `docker run -d --name NAME ARGS...` without a
 // network, removes the container when the test ends and returns its
 // name. ARGS holds the run options, the image and the command.

@@ -20,7 +20,8 @@ import (
 func TestPluginInstallFromRegistry(t *testing.T) {
 	registry := os.Getenv("VOLMOUNT_REGISTRY")
 	if registry == "" {
-		t.Skip("VOLMOUNT_REGISTRY is not set: no registry to push to (make test-integration runs one)")
+		t.Skip("VOLMOUNT_REGISTRY is not set: no registry to push to " +
+			"(make test-integration runs one)")
 	}
 	tests := []struct {
 		name   string

@@ -59,10 +59,6 @@ func (v lifecycleVolumes) check(t *testing.T) {
 	assert.Equal(t, "24576", strings.Fields(lines[1])[1], "the tmpfs is mounted with its size")
 }
 
-// counter is a container script that appends a number to /d/count every
-// 100 ms until stopped.
-const counter = "trap 'exit 0' TERM; i=0; while :; do i=$((i+1)); echo $i >> /d/count; sleep 0.1 & wait $!; done"
-
 // countLines returns how many lines /d/count of vol has.
 func countLines(t *testing.T, vol string) int {
 	t.Helper()
@@ -80,7 +76,8 @@ func countLines(t *testing.T, vol string) int {
 // one recorded (PROTOCOL §5).
 func TestPluginDisableEnable(t *testing.T) {
 	vols := makeLifecycleVolumes(t)
-	writer := startContainer(t, "-v", vols.dir+":/d", testImage, "sh", "-c", counter)
+	writer := startContainer(t, "-v", vols.dir+":/d", testImage,
+		"sh", "-c", counterScript("/d/count"))
 	waitInContainer(t, writer, "test -s /d/count")
 	logPath := engineLog(t)
 	logStart := fileSize(logPath)
@@ -160,7 +157,8 @@ func TestEngineRestart(t *testing.T) {
 	t.Cleanup(func() { waitPluginEnabled(t) })
 
 	vols.check(t)
-	eventually(t, 60*time.Second, "the restart-always container to run again", func() (bool, string) {
+	what := "the restart-always container to run again"
+	eventually(t, 60*time.Second, what, func() (bool, string) {
 		r := tryDocker("exec", always, "sh", "-c", "wc -l < /d/boots")
 		return r.err == nil && r.Out() == "2", r.String()
 	})
@@ -172,7 +170,8 @@ func TestEngineRestart(t *testing.T) {
 // pluginSetting returns the value of the plugin's environment setting.
 func pluginSetting(t *testing.T, name string) string {
 	t.Helper()
-	out := docker(t, "plugin", "inspect", "--format", `{{range .Settings.Env}}{{println .}}{{end}}`, driverName)
+	out := docker(t, "plugin", "inspect", "--format",
+		`{{range .Settings.Env}}{{println .}}{{end}}`, driverName)
 	for _, kv := range strings.Split(out, "\n") {
 		if v, ok := strings.CutPrefix(kv, name+"="); ok {
 			return v

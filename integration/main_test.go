@@ -70,7 +70,8 @@ func runMain(m *testing.M) int {
 	setEnv(cfgDir)
 
 	if err := checkEngine(); err != nil {
-		fmt.Fprintf(os.Stderr, "FAIL: integration tests cannot run (VOLMOUNT_INTEGRATION=1): %v\n", err)
+		fmt.Fprintf(os.Stderr,
+			"FAIL: integration tests cannot run (VOLMOUNT_INTEGRATION=1): %v\n", err)
 		return 1
 	}
 	code := m.Run()
@@ -116,14 +117,17 @@ func setEnv(cfgDir string) {
 // the test image exists (building it from busybox-static if needed).
 func checkEngine() error {
 	if r := tryDocker("version", "--format", "{{.Server.Version}}"); r.err != nil {
-		return fmt.Errorf("no engine at %s (start it with scripts/engine.sh start-test):\n%s", env.host, r)
+		return fmt.Errorf("no engine at %s (start it with scripts/engine.sh start-test):\n%s",
+			env.host, r)
 	}
 	r := tryDocker("plugin", "inspect", "--format", "{{.Enabled}}", driverName)
 	if r.err != nil {
-		return fmt.Errorf("plugin %q is not installed in the engine at %s:\n%s", driverName, env.host, r)
+		return fmt.Errorf("plugin %q is not installed in the engine at %s:\n%s",
+			driverName, env.host, r)
 	}
 	if r.Out() != "true" {
-		return fmt.Errorf("plugin %q is installed but not enabled in the engine at %s", driverName, env.host)
+		return fmt.Errorf("plugin %q is installed but not enabled in the engine at %s",
+			driverName, env.host)
 	}
 	if tryDocker("image", "inspect", testImage).err == nil {
 		return nil
@@ -155,17 +159,20 @@ func buildTestImage() error {
 		_, _ = tw.Write(body)
 	}
 	add(&tar.Header{Name: "bin/", Typeflag: tar.TypeDir, Mode: 0o755}, nil)
-	add(&tar.Header{Name: "bin/busybox", Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(bin))}, bin)
+	add(&tar.Header{Name: "bin/busybox", Typeflag: tar.TypeReg, Mode: 0o755,
+		Size: int64(len(bin))}, bin)
 	for _, a := range strings.Fields(string(applets)) {
 		if a != "busybox" {
-			add(&tar.Header{Name: "bin/" + a, Typeflag: tar.TypeSymlink, Linkname: "busybox", Mode: 0o777}, nil)
+			add(&tar.Header{Name: "bin/" + a, Typeflag: tar.TypeSymlink,
+				Linkname: "busybox", Mode: 0o777}, nil)
 		}
 	}
 	for _, d := range []string{"data/", "tmp/", "etc/", "proc/", "sys/", "dev/"} {
 		add(&tar.Header{Name: d, Typeflag: tar.TypeDir, Mode: 0o755}, nil)
 	}
 	seed := []byte(seedText + "\n")
-	add(&tar.Header{Name: "data/seed.txt", Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(seed))}, seed)
+	add(&tar.Header{Name: "data/seed.txt", Typeflag: tar.TypeReg, Mode: 0o644,
+		Size: int64(len(seed))}, seed)
 	if err := tw.Close(); err != nil {
 		return err
 	}
@@ -218,7 +225,8 @@ func checkLeftovers() error {
 			}
 		}
 	}
-	if r := execute(nil, "losetup", "--list", "--noheadings", "--output", "NAME,BACK-FILE"); r.err == nil {
+	r := execute(nil, "losetup", "--list", "--noheadings", "--output", "NAME,BACK-FILE")
+	if r.err == nil {
 		for _, line := range strings.Split(r.Out(), "\n") {
 			if strings.Contains(line, namePrefix) {
 				left = append(left, "loop device "+line)

@@ -29,8 +29,8 @@ func TestRunMountCreatesVolume(t *testing.T) {
 	v := inspectVolume(t, vol)
 	assert.Equal(t, driverRef, v.Driver)
 	assert.Equal(t, propagatedMount+"/"+vol, v.Mountpoint)
-	assert.Equal(t, "from-run", runOnce(t, "--mount", mountFlag(vol, "/d"), testImage, "cat", "/d/f"),
-		"another container reads what the first one wrote")
+	out := runOnce(t, "--mount", mountFlag(vol, "/d"), testImage, "cat", "/d/f")
+	assert.Equal(t, "from-run", out, "another container reads what the first one wrote")
 }
 
 // TestRunVolumeFlagWithVolumeDriver guards issue 2's `-v N:/d

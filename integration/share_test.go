@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -35,8 +36,8 @@ func TestShareBetweenRunningContainers(t *testing.T) {
 				"sh", "-c", idleScript("echo first > /d/first.txt"))
 			waitInContainer(t, first, "test -s /d/first.txt")
 
-			second := startContainer(t, "-v", vol+":/d", testImage, "sh", "-c",
-				"trap 'exit 0' TERM; i=0; while :; do i=$((i+1)); echo $i >> /d/second.log; sleep 0.1 & wait $!; done")
+			second := startContainer(t, "-v", vol+":/d", testImage,
+				"sh", "-c", counterScript("/d/second.log"))
 			waitInContainer(t, second, "test -s /d/second.log")
 			assert.Equal(t, "first", docker(t, "exec", second, "cat", "/d/first.txt"),
 				"both containers see one volume")
@@ -55,9 +56,10 @@ func TestShareBetweenRunningContainers(t *testing.T) {
 				return n
 			}
 			start := lines()
-			eventually(t, 20*time.Second, "the second container to keep writing", func() (bool, string) {
+			what := "the second container to keep writing"
+			eventually(t, 20*time.Second, what, func() (bool, string) {
 				n := lines()
-				return n > start, "second.log has " + strconv.Itoa(n) + " lines, had " + strconv.Itoa(start)
+				return n > start, fmt.Sprintf("second.log has %d lines, had %d", n, start)
 			})
 			assert.Equal(t, "second-still-writes", docker(t, "exec", second,
 				"sh", "-c", "echo x > /d/after-stop && echo second-still-writes"))

@@ -26,12 +26,13 @@ func TestPluginCreateOfExistingVolume(t *testing.T) {
 	createVolume(t, vol, "-o", "type=tmpfs", "-o", "device=tmpfs", "-o", "o=size=8m")
 	sock := pluginSocket(t)
 
-	errText := callPlugin(t, sock, "Create",
-		map[string]any{"Name": vol, "Opts": map[string]string{"type": "tmpfs", "device": "tmpfs", "o": "size=8m"}})
-	assert.Empty(t, errText, "the same Create again succeeds")
+	create := func(device, o string) string {
+		opts := map[string]string{"type": "tmpfs", "device": device, "o": o}
+		return callPlugin(t, sock, "Create", map[string]any{"Name": vol, "Opts": opts})
+	}
+	assert.Empty(t, create("tmpfs", "size=8m"), "the same Create again succeeds")
 
-	errText = callPlugin(t, sock, "Create",
-		map[string]any{"Name": vol, "Opts": map[string]string{"type": "tmpfs", "device": "none", "o": "size=16m"}})
+	errText := create("none", "size=16m")
 	assert.Contains(t, errText, vol, "the error names the volume")
 	assert.Contains(t, errText, `"device"`, "the error names the differing keys")
 	assert.Contains(t, errText, `"o"`, "the error names the differing keys")
@@ -95,12 +96,11 @@ func callPlugin(t *testing.T, sock, method string, req any) string {
 // and returns the HTTP status and the answer's Err.
 func postPlugin(t *testing.T, sock, method, body string) (int, string) {
 	t.Helper()
-	client := &http.Client{
-		Timeout: 30 * time.Second,
-		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
-		}},
+	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
 	}
+	client := &http.Client{Timeout: 30 * time.Second,
+		Transport: &http.Transport{DialContext: dial}}
 	defer client.CloseIdleConnections()
 	req, err := http.NewRequest(http.MethodPost, "http://plugin/VolumeDriver."+method,
 		strings.NewReader(body))
@@ -112,6 +112,7 @@ func postPlugin(t *testing.T, sock, method, body string) (int, string) {
 	raw, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	var answer struct{ Err string }
-	require.NoError(t, json.Unmarshal(raw, &answer), "POST /VolumeDriver.%s answered %q", method, raw)
+	require.NoError(t, json.Unmarshal(raw, &answer),
+		"POST /VolumeDriver.%s answered %q", method, raw)
 	return resp.StatusCode, answer.Err
 }

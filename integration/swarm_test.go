@@ -37,7 +37,8 @@ func TestSwarmService(t *testing.T) {
 	lines := strings.Split(out, "\n")
 	require.Len(t, lines, 2, out)
 	assert.Equal(t, "from-task", lines[0])
-	assert.Equal(t, "tmpfs", strings.Fields(lines[1])[2], "the task's volume is a tmpfs: %s", lines[1])
+	assert.Equal(t, "tmpfs", strings.Fields(lines[1])[2],
+		"the task's volume is a tmpfs: %s", lines[1])
 
 	v := inspectVolume(t, vol)
 	assert.Equal(t, driverRef, v.Driver)
@@ -115,7 +116,8 @@ func runningTask(t *testing.T, svc string) string {
 		if strings.HasPrefix(state, "Failed") || strings.HasPrefix(state, "Rejected") {
 			require.FailNow(t, "the task of "+svc+" did not start", "%s: %s", state, errText)
 		}
-		return strings.HasPrefix(state, "Running") && len(serviceContainers(t, svc, false)) == 1, out
+		running := strings.HasPrefix(state, "Running")
+		return running && len(serviceContainers(t, svc, false)) == 1, out
 	})
 	return serviceContainers(t, svc, false)[0]
 }

@@ -73,7 +73,8 @@ func TestVolumeStatusMasksPassword(t *testing.T) {
 		"-o", "o=username=alice,password="+secret+",vers=3.0")
 
 	v := inspectVolume(t, name)
-	assertStatusOptions(t, v, "cifs", "//127.0.0.1/share", "username=alice,password=********,vers=3.0")
+	assertStatusOptions(t, v, "cifs", "//127.0.0.1/share",
+		"username=alice,password=********,vers=3.0")
 	for k, val := range v.Status {
 		assert.NotContains(t, toString(val), secret, "Status[%q] leaks the password", k)
 	}
@@ -90,10 +91,16 @@ func TestVolumeCreateRejectsBadOptions(t *testing.T) {
 		want []string // substrings of the error
 	}{
 		{name: "unknown key", opts: []string{"bogus=1"}, want: []string{"bogus"}},
-		{name: "unknown key beside valid ones", opts: []string{"type=tmpfs", "device=tmpfs", "size=1m"}, want: []string{"size"}},
+		{
+			name: "unknown key beside valid ones",
+			opts: []string{"type=tmpfs", "device=tmpfs", "size=1m"},
+			want: []string{"size"},
+		},
 		{name: "o without type", opts: []string{"o=size=1m"}, want: []string{`"o"`, "type"}},
-		{name: "device without type", opts: []string{"device=/dev/loop0"}, want: []string{"device", "type"}},
-		{name: "type without device", opts: []string{"type=tmpfs"}, want: []string{"type", "device"}},
+		{name: "device without type", opts: []string{"device=/dev/loop0"},
+			want: []string{"device", "type"}},
+		{name: "type without device", opts: []string{"type=tmpfs"},
+			want: []string{"type", "device"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -136,7 +143,8 @@ func TestVolumeCreateRejectsBadNames(t *testing.T) {
 				require.Fail(t, "command succeeded but should have failed", r.String())
 			}
 			assert.Contains(t, r.stderr, "VolumeDriver.Create", "the plugin refused it:\n%s", r)
-			assert.Contains(t, r.stderr, "volume name", "the error says the name is the problem:\n%s", r)
+			assert.Contains(t, r.stderr, "volume name",
+				"the error says the name is the problem:\n%s", r)
 			assert.Contains(t, r.stderr, tc.vol, "the error shows the name:\n%s", r)
 			assert.NotContains(t, docker(t, "volume", "ls", "--format", "{{.Name}}"), suffix,
 				"no volume was created")
