@@ -165,7 +165,7 @@ cmd_install() {
 		die "apt-get failed; log: $log"
 	fi
 	packages_ok || die "packages still missing after install; log: $log"
-	say "installed:" $(dpkg-query -W -f='${Package}=${Version}\n' docker.io docker-compose docker-registry)
+	say "installed: $(dpkg-query -W -f='${Package}=${Version} ' docker.io docker-compose docker-registry)"
 }
 
 # ---- engines ---------------------------------------------------------------

@@ -71,7 +71,8 @@ cmd_check() {
 skeleton() {
 	local root="$1" p
 	for p in "${ROOTFS_DIRS[@]}"; do
-		mkdir -p -m 0755 "$root/$p"
+		mkdir -p "$root/$p" # ROOTFS_DIRS lists parents first
+		chmod 0755 "$root/$p"
 	done
 	chmod 1777 "$root/tmp"
 	for p in "${ROOTFS_FILES[@]}"; do
