@@ -64,6 +64,52 @@ func TestPluginRejectsEmptyBody(t *testing.T) {
 	assert.Contains(t, listVolumes(t), vol, "nothing was removed")
 }
 
+// TestPluginMountIDSet guards issue 2's mount-ID set, which the daemon
+// relies on without counting itself (PROTOCOL §5): a repeated Mount ID is
+// harmless, an unknown ID's Unmount is a no-op, and the volume is
+// released only when its last ID is unmounted.
+func TestPluginMountIDSet(t *testing.T) {
+	vol := uniqueName(t, "v")
+	createVolume(t, vol, "-o", "type=tmpfs", "-o", "device=tmpfs", "-o", "o=size=4m")
+	sock := pluginSocket(t)
+	call := func(method, id string) string {
+		t.Helper()
+		return callPlugin(t, sock, method, map[string]string{"Name": vol, "ID": id})
+	}
+	t.Cleanup(func() { call("Unmount", "it-a"); call("Unmount", "it-b") })
+
+	require.Empty(t, call("Mount", "it-a"))
+	require.Empty(t, call("Mount", "it-a"), "the same ID again")
+	assertMounts(t, vol, true, 1)
+	require.Empty(t, call("Mount", "it-b"))
+	assertMounts(t, vol, true, 2)
+
+	assert.Empty(t, call("Unmount", "it-unknown"), "an unknown ID")
+	assertMounts(t, vol, true, 2)
+	assert.Empty(t, call("Unmount", "it-a"))
+	assertMounts(t, vol, true, 1)
+	assert.Empty(t, call("Unmount", "it-b"))
+	assertMounts(t, vol, false, 0)
+	assert.Empty(t, call("Unmount", "it-b"), "an ID already unmounted")
+}
+
+// TestPluginRefusesRemoveWhileMounted guards issue 2's rule that Remove
+// refuses while any mount ID is active: after a transient Get error the
+// daemon forgets a volume's users and sends Remove for a mounted volume
+// (PROTOCOL §4), which must not delete the data under a container.
+func TestPluginRefusesRemoveWhileMounted(t *testing.T) {
+	vol := uniqueName(t, "v")
+	createVolume(t, vol)
+	ctr := startContainer(t, "-v", vol+":/d", testImage,
+		"sh", "-c", idleScript("echo precious > /d/f"))
+	waitInContainer(t, ctr, "test -s /d/f")
+
+	errText := callPlugin(t, pluginSocket(t), "Remove", map[string]string{"Name": vol})
+	assert.Contains(t, errText, "mounted", "Remove of a mounted volume is refused")
+	assert.Equal(t, "precious", docker(t, "exec", ctr, "cat", "/d/f"), "the data is intact")
+	assert.Contains(t, listVolumes(t), vol)
+}
+
 // pluginSocket finds volmount's socket on the host: the daemon keeps it
 // in <exec-root>/plugins/<plugin id>/<interface socket>.
 func pluginSocket(t *testing.T) string {
