@@ -3,8 +3,11 @@
 package integration
 
 import (
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -194,4 +197,86 @@ func restorePlugin(t *testing.T, level string) {
 		docker(t, "plugin", "enable", driverName)
 	}
 	waitPluginEnabled(t)
+}
+
+// TestPluginCrash guards issue 2's crash recovery: when the plugin
+// process dies, the daemon restarts it (PROTOCOL §5); the new process
+// reloads volmount's state, so running containers keep their volumes, a
+// new container shares a running one's tmpfs instead of getting a fresh
+// one, and the volumes can be released and removed afterwards.
+func TestPluginCrash(t *testing.T) {
+	dir, tmpfs := uniqueName(t, "v"), uniqueName(t, "v")
+	createVolume(t, dir)
+	createVolume(t, tmpfs, "-o", "type=tmpfs", "-o", "device=tmpfs", "-o", "o=size=8m")
+	ctr := startContainer(t, "-v", dir+":/d", "-v", tmpfs+":/t", testImage,
+		"sh", "-c", idleScript("echo dir-data > /d/f; echo tmpfs-data > /t/f"))
+	waitInContainer(t, ctr, "test -s /d/f && test -s /t/f")
+
+	old := pluginPID(t)
+	t.Logf("killing the plugin process (pid %d)", old)
+	require.NoError(t, syscall.Kill(old, syscall.SIGKILL))
+	eventually(t, 30*time.Second, "the daemon to restart the plugin", func() (bool, string) {
+		pid, ok := findPluginPID(t)
+		return ok && pid != old && tryDocker("volume", "inspect", dir).err == nil,
+			"plugin pid " + strconv.Itoa(pid)
+	})
+
+	assertMounts(t, dir, true, 1)
+	assertMounts(t, tmpfs, true, 1)
+	out := runOnce(t, "-v", dir+":/d", "-v", tmpfs+":/t", testImage, "cat", "/d/f", "/t/f")
+	assert.Equal(t, "dir-data\ntmpfs-data", out, "a new container sees the running one's files")
+
+	docker(t, "stop", ctr)
+	assertMounts(t, dir, false, 0)
+	assertMounts(t, tmpfs, false, 0)
+	docker(t, "rm", ctr)
+	assert.Equal(t, tmpfs, docker(t, "volume", "rm", tmpfs))
+}
+
+// pluginPID returns the pid of the plugin's process on the host.
+func pluginPID(t *testing.T) int {
+	t.Helper()
+	pid, ok := findPluginPID(t)
+	require.True(t, ok, "no process of plugin %s found", driverName)
+	return pid
+}
+
+// findPluginPID looks for the plugin's entrypoint among the children of
+// the containerd shim that runs the plugin: the shim's command line holds
+// the plugin ID.
+func findPluginPID(t *testing.T) (int, bool) {
+	t.Helper()
+	id := docker(t, "plugin", "inspect", "--format", "{{.Id}}", driverName)
+	entry := docker(t, "plugin", "inspect", "--format",
+		"{{index .Config.Entrypoint 0}}", driverName)
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, p := range procs {
+		pid, err := strconv.Atoi(filepath.Base(p))
+		if err != nil || !processAlive(pid) {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join(p, "cmdline"))
+		if err != nil || !strings.HasPrefix(string(cmdline), entry+"\x00") {
+			continue
+		}
+		parent, err := os.ReadFile(filepath.Join("/proc", parentPID(pid), "cmdline"))
+		if err == nil && strings.Contains(string(parent), id) {
+			return pid, true
+		}
+	}
+	return 0, false
+}
+
+// parentPID returns the parent pid of pid from /proc/PID/stat, or "0".
+func parentPID(pid int) string {
+	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return "0"
+	}
+	i := strings.LastIndexByte(string(stat), ')')
+	fields := strings.Fields(string(stat[i+1:]))
+	if i < 0 || len(fields) < 2 {
+		return "0"
+	}
+	return fields[1]
 }
