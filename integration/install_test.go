@@ -56,24 +56,12 @@ func TestPluginInstallFromRegistry(t *testing.T) {
 	}
 }
 
-// pushAndInstall creates plugin ref from dir, pushes it, removes the local
-// copy, then installs ref under a new alias, which it returns; the alias
-// is removed when the test ends (after its volumes, if registered first).
-//
-// It creates the plugin from a fresh copy of dir: Docker 26 refuses to
-// create a plugin whose rootfs layer is byte for byte one it already has
-// ("content sha256:...: already exists"), as the enabled plugin's is when
-// both come from the same directory; a copy has new times, so a new layer.
+// pushAndInstall pushes dir as ref, then installs ref under a new alias,
+// which it returns; the alias is removed when the test ends (after its
+// volumes, if registered first).
 func pushAndInstall(t *testing.T, dir, ref string) string {
 	t.Helper()
-	copied := t.TempDir()
-	r := execute(nil, "cp", "-r", dir+"/.", copied)
-	require.NoError(t, r.err, r.String())
-	docker(t, "plugin", "create", ref, copied)
-	pushed := tryDocker("plugin", "push", ref)
-	docker(t, "plugin", "rm", "--force", ref)
-	require.NoError(t, pushed.err, pushed.String())
-
+	push(t, dir, ref)
 	alias := uniqueName(t, "alias")
 	t.Cleanup(func() {
 		if r := tryDocker("plugin", "rm", "--force", alias); r.err != nil {
@@ -82,4 +70,48 @@ func pushAndInstall(t *testing.T, dir, ref string) string {
 	})
 	docker(t, "plugin", "install", "--grant-all-permissions", "--alias", alias, ref)
 	return alias
+}
+
+// push creates plugin ref from dir, pushes it and removes the local copy.
+//
+// It creates the plugin from a fresh copy of dir: Docker 26 refuses to
+// create a plugin whose rootfs layer is byte for byte one it already has
+// ("content sha256:...: already exists"), as the enabled plugin's is when
+// both come from the same directory; a copy has new times, so a new layer.
+func push(t *testing.T, dir, ref string) {
+	t.Helper()
+	copied := t.TempDir()
+	r := execute(nil, "cp", "-r", dir+"/.", copied)
+	require.NoError(t, r.err, r.String())
+	docker(t, "plugin", "create", ref, copied)
+	pushed := tryDocker("plugin", "push", ref)
+	docker(t, "plugin", "rm", "--force", ref)
+	require.NoError(t, pushed.err, pushed.String())
+}
+
+// TestPluginUpgradeKeepsVolumes guards issue 2's rule that volmount's
+// state lives outside the rootfs: `docker plugin upgrade` replaces the
+// rootfs (PROTOCOL §8), and volumes, options, labels and data must be
+// intact afterwards.
+func TestPluginUpgradeKeepsVolumes(t *testing.T) {
+	registry, dir := os.Getenv("VOLMOUNT_REGISTRY"), os.Getenv("VOLMOUNT_PLUGIN_DIR")
+	if registry == "" || dir == "" {
+		t.Skip("VOLMOUNT_REGISTRY or VOLMOUNT_PLUGIN_DIR is not set: nothing to upgrade to " +
+			"(make test-integration sets both)")
+	}
+	vols := makeLifecycleVolumes(t)
+	ref := registry + "/" + uniqueName(t, "plugin") + ":upgrade"
+	push(t, dir, ref)
+
+	level := pluginSetting(t, "LOG_LEVEL")
+	docker(t, "plugin", "disable", "-f", driverName)
+	t.Cleanup(func() { restorePlugin(t, level) })
+	docker(t, "plugin", "upgrade", "--grant-all-permissions", "--skip-remote-check",
+		driverName, ref)
+	docker(t, "plugin", "enable", driverName)
+	waitPluginEnabled(t)
+
+	assert.Equal(t, ref, docker(t, "plugin", "inspect", "--format", "{{.PluginReference}}",
+		driverName), "the plugin was upgraded")
+	vols.check(t)
 }
