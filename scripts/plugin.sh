@@ -22,6 +22,8 @@ readonly PROG="${0##*/}"
 readonly ROOTFS_DIRS=(dev etc mnt mnt/volumes proc run run/docker run/docker/plugins sys tmp)
 readonly ROOTFS_FILES=(etc/hosts etc/resolv.conf)
 readonly BINARY_NAME=volmount
+# The default source of config.json's "credentials" mount.
+readonly CREDENTIALS_DIR=/etc/volmount/credentials
 
 # Files the engine adds to every container, which `docker export` carries.
 readonly EXPORT_ARTEFACTS=(.dockerenv etc/hostname etc/mtab dev/console dev/pts dev/shm)
@@ -165,6 +167,17 @@ cmd_create() {
 		die "create $name: $out"
 	fi
 	say "created plugin $name from $dir"
+	credentials_dir
+}
+
+# credentials_dir makes the host directory config.json binds as the
+# plugin's credentials directory: the engine refuses to start a plugin
+# whose mount source is missing.
+credentials_dir() {
+	if [[ ! -d "$CREDENTIALS_DIR" ]]; then
+		install -d -m 0700 "$CREDENTIALS_DIR"
+		say "made $CREDENTIALS_DIR for CIFS credentials files (mode 0700)"
+	fi
 }
 
 main() {
