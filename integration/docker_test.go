@@ -207,21 +207,26 @@ func startContainer(t *testing.T, args ...string) string {
 	t.Helper()
 	name := uniqueName(t, "c")
 	removeContainerLater(t, name)
-	argv := append([]string{"run", "-d", "--name", name, "--network", "none"}, args...)
-	docker(t, argv...)
+	docker(t, append([]string{"run", "-d", "--name", name}, runFlags(args)...)...)
 	return name
+}
+
+// runFlags prepends what every test container gets: no network, and a
+// label by which leftovers are found even when the container has no name.
+func runFlags(args []string) []string {
+	return append([]string{"--network", "none", "--label", testLabel}, args...)
 }
 
 // runOnce runs `docker run --rm ARGS...` without a network and returns
 // its trimmed stdout; the test fails unless the container exits 0.
 func runOnce(t *testing.T, args ...string) string {
 	t.Helper()
-	return docker(t, append([]string{"run", "--rm", "--network", "none"}, args...)...)
+	return docker(t, append([]string{"run", "--rm"}, runFlags(args)...)...)
 }
 
 // tryRunOnce is runOnce without the verdict.
 func tryRunOnce(args ...string) result {
-	return tryDocker(append([]string{"run", "--rm", "--network", "none"}, args...)...)
+	return tryDocker(append([]string{"run", "--rm"}, runFlags(args)...)...)
 }
 
 // mountFlag builds a --mount value for a volmount volume; extra holds

@@ -29,6 +29,9 @@ const (
 
 	// namePrefix starts every name the tests create, so leftovers are found.
 	namePrefix = "vmit-"
+
+	// testLabel marks every container the tests run, named or not.
+	testLabel = "volmount-integration=1"
 )
 
 var (
@@ -211,7 +214,8 @@ func staticBusybox() (string, error) {
 func checkLeftovers() error {
 	var left []string
 	for _, argv := range [][]string{
-		{"ps", "-a", "--format", "{{.Names}}"},
+		{"ps", "-a", "--format", "{{.Names}}", "--filter", "label=" + testLabel},
+		{"ps", "-a", "--format", "{{.Names}}", "--filter", "name=" + namePrefix},
 		{"volume", "ls", "--format", "{{.Name}}"},
 		{"service", "ls", "--format", "{{.Name}}"},
 	} {
@@ -220,7 +224,7 @@ func checkLeftovers() error {
 			continue // service ls fails when no swarm is active
 		}
 		for _, name := range strings.Fields(r.stdout) {
-			if strings.Contains(name, namePrefix) {
+			if argv[0] == "ps" || strings.Contains(name, namePrefix) {
 				left = append(left, argv[0]+" "+name)
 			}
 		}
