@@ -211,10 +211,10 @@ func startContainer(t *testing.T, args ...string) string {
 	return name
 }
 
-// runFlags prepends what every test container gets: no network, and a
+// runFlags prepends what every test container gets: no pull, no network, a
 // label by which leftovers are found even when the container has no name.
 func runFlags(args []string) []string {
-	return append([]string{"--network", "none", "--label", testLabel}, args...)
+	return append([]string{"--pull=never", "--network", "none", "--label", testLabel}, args...)
 }
 
 // runOnce runs `docker run --rm ARGS...` without a network and returns

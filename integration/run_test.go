@@ -117,7 +117,7 @@ func TestRunVolumeSubpath(t *testing.T) {
 
 	ctr := uniqueName(t, "c")
 	removeContainerLater(t, ctr)
-	r := dockerFails(t, "run", "--name", ctr, "--network", "none",
+	r := dockerFails(t, "run", "--pull=never", "--name", ctr, "--network", "none",
 		"--mount", mountFlag(vol, "/s", "volume-subpath=missing"), testImage, "true")
 	assert.Contains(t, r.stderr, "missing", "the error names the subpath:\n%s", r)
 	assert.Contains(t, r.stderr, "no such file or directory", r.String())
@@ -133,7 +133,7 @@ func TestRunRmRemovesAnonymousVolume(t *testing.T) {
 	removeVolumeLater(t, named)
 	ctr := uniqueName(t, "c")
 	removeContainerLater(t, ctr)
-	docker(t, "run", "-d", "--rm", "--name", ctr, "--network", "none",
+	docker(t, "run", "--pull=never", "-d", "--rm", "--name", ctr, "--network", "none",
 		"--volume-driver", driverName, "-v", "/anon", "-v", named+":/named",
 		testImage, "sh", "-c", idleScript("echo a > /anon/f; echo n > /named/f"))
 
