@@ -76,7 +76,7 @@ func TestBackupRestoreWithVolumesFrom(t *testing.T) {
 	createVolume(t, vol)
 	dbstore := uniqueName(t, "c")
 	removeContainerLater(t, dbstore)
-	docker(t, "run", "--name", dbstore, "--network", "none", "-v", vol+":/dbdata", testImage,
+	docker(t, "run", "--pull=never", "--name", dbstore, "--network", "none", "-v", vol+":/dbdata", testImage,
 		"sh", "-c", "mkdir -p /dbdata/sub && echo one > /dbdata/a.txt && "+
 			"echo two > /dbdata/sub/b.txt && chmod 600 /dbdata/sub/b.txt")
 
@@ -88,7 +88,7 @@ func TestBackupRestoreWithVolumesFrom(t *testing.T) {
 	createVolume(t, restored)
 	dbstore2 := uniqueName(t, "c")
 	removeContainerLater(t, dbstore2)
-	docker(t, "run", "--name", dbstore2, "--network", "none", "-v", restored+":/dbdata",
+	docker(t, "run", "--pull=never", "--name", dbstore2, "--network", "none", "-v", restored+":/dbdata",
 		testImage, "true")
 	runOnce(t, "--volumes-from", dbstore2, "-v", backupDir+":/backup", testImage,
 		"sh", "-c", "cd /dbdata && tar xvf /backup/backup.tar --strip-components 1")
