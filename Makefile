@@ -29,6 +29,9 @@ DOCKER_PLUGIN_DIR := $(BUILD_DIR)/plugin-docker
 TEST_DOCKER_HOST := unix:///run/volmount-test/docker.sock
 TEST_REGISTRY := 127.0.0.1:5000
 INTEGRATION_LOG := $(BUILD_DIR)/integration.log
+# Held while the private test engine is in use, so that two runs (tests,
+# benchmarks) never share or stop each other's engine.
+TEST_LOCK := /run/volmount-test.lock
 
 export FORCE
 
@@ -81,7 +84,8 @@ test-root: ## tests that mount for real (root only)
 # enabled, the test image, the Dockerfile's plugin directory and a registry
 # on $(TEST_REGISTRY); all of it is stopped afterwards, whatever the outcome.
 test-integration: rootfs ## integration tests in a private engine (root only)
-	@trap 'scripts/engine.sh registry-stop; scripts/engine.sh stop-test' EXIT; \
+	@exec 9>$(TEST_LOCK); flock 9; \
+	trap 'scripts/engine.sh registry-stop; scripts/engine.sh stop-test' EXIT; \
 	scripts/engine.sh start-test; \
 	export DOCKER_HOST=$(TEST_DOCKER_HOST); \
 	scripts/engine.sh test-image; \
