@@ -39,7 +39,7 @@ readonly TEST_NS="volmount-test"
 readonly TEST_BRIDGE="vmt0"
 readonly TEST_BRIDGE_ADDR="198.18.0.1/24"
 readonly TEST_GWBRIDGE="vmt_gwbridge"
-readonly TEST_POOL="198.18.64.0/18"
+readonly TEST_GWBRIDGE_SUBNET="198.18.64.0/24"
 
 readonly REG_ADDR="127.0.0.1:5000"
 readonly REG_RUN="$TEST_RUN/registry"
@@ -218,9 +218,11 @@ start_test_engine() {
 	#                       dockerd delete docker0 from the host
 	#   --iptables=false, --ip6tables=false, --ip-forward=false
 	#                       leave the host's firewall and sysctls alone
-	#   --default-address-pool
-	#                       a test-only range (RFC 2544) for the networks it
-	#                       does make (docker_gwbridge for swarm)
+	#   no --default-address-pool: with one set, a restarted dockerd
+	#                       deletes the host's docker0 (the user's bridge)
+	#                       when it clears its stale "bridge" network; the
+	#                       one network it makes, docker_gwbridge, gets a
+	#                       test-only subnet (RFC 2544) in make_gwbridge
 	#   DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1
 	#                       swarm tasks use the local image instead of trying
 	#                       a pull from a registry first
@@ -234,7 +236,6 @@ start_test_engine() {
 		--containerd-plugins-namespace "$TEST_NS-plugins" \
 		--bridge="$TEST_BRIDGE" \
 		--iptables=false --ip6tables=false --ip-forward=false \
-		--default-address-pool "base=$TEST_POOL,size=24" \
 		>>"$TEST_LOG" 2>&1 </dev/null &
 	wait_engine "$!" "$TEST_LOG"
 }
@@ -256,7 +257,7 @@ make_gwbridge() {
 	if docker network inspect docker_gwbridge >/dev/null 2>&1; then
 		return 0
 	fi
-	docker network create --driver bridge \
+	docker network create --driver bridge --subnet "$TEST_GWBRIDGE_SUBNET" \
 		--opt com.docker.network.bridge.name="$TEST_GWBRIDGE" \
 		--opt com.docker.network.bridge.enable_icc=false \
 		docker_gwbridge >/dev/null
@@ -381,6 +382,7 @@ new_tmp() {
 
 cmd_test_image() {
 	if docker image inspect "$TEST_IMAGE" >/dev/null 2>&1; then
+		say "$TEST_IMAGE is already present"
 		return 0
 	fi
 	local tmp

@@ -101,7 +101,7 @@ cmd_rootfs_docker() {
 	log="${dir%/}.log"
 	say "building the rootfs through the Dockerfile (GO_IMAGE=$goimage, log $log)"
 	# The legacy builder: Debian's docker.io comes without buildx.
-	if ! DOCKER_BUILDKIT=0 docker build --build-arg GO_IMAGE="$goimage" \
+	if ! DOCKER_BUILDKIT=0 docker build --network none --force-rm --build-arg GO_IMAGE="$goimage" \
 		-t "$image" . >"$log" 2>&1; then
 		tail -n 30 "$log" >&2
 		die "docker build failed; log: $log"
