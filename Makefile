@@ -36,7 +36,7 @@ TEST_LOCK := /run/volmount-test.lock
 export FORCE
 
 .PHONY: help build rootfs rootfs-docker plugin install push \
-	test test-unit test-root test-integration lint clean
+	test test-unit test-root test-integration bench lint clean
 
 help: ## list the targets
 	@echo "volmount targets (variables: PLUGIN=$(PLUGIN) TAG=$(TAG) REGISTRY=$(REGISTRY)):"
@@ -107,6 +107,11 @@ test-integration: rootfs ## integration tests in a private engine (root only)
 		echo "test-integration: no integration test passed; did any run?" >&2; exit 1; fi; \
 	if [ -n "$${CI:-}" ] && grep -- '--- SKIP' $(INTEGRATION_LOG); then \
 		echo "test-integration: in CI every integration test must run" >&2; exit 1; fi
+
+# The benchmarks of issue 3 against Docker's local driver and the protocol
+# floor; the private engine part waits while integration tests run.
+bench: build ## run the benchmarks and print one table (root only; see bench/RESULTS.md)
+	@bench/run.sh $(BINARY)
 
 lint: ## gofmt, go vet (also with the integration tag), bash -n on the scripts
 	@files=$$(gofmt -l .); \

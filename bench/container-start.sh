@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# container-start.sh measures what a volmount volume adds to a container's
+# start and stop: `docker run --rm` with a volmount volume against the same
+# command with a `local` volume, for a directory volume and for a tmpfs
+# (type/device/o), in pairs whose order alternates; it reports the median of
+# the per-pair ratios. It runs in the private test engine
+# (scripts/engine.sh), which it starts and stops, with the plugin built from
+# this tree; no image is pulled and no registry is contacted.
+#
+# The integration tests use the same engine: this script waits until none
+# runs and holds /run/volmount-test.lock while it uses the engine.
+#
+# Usage: bench/container-start.sh ROWS
+#
+#   ROWS   file the result rows are appended to (see: vmbench table)
+#
+# Environment: PAIRS (pairs per kind, default 15), BUSY_WAIT (seconds to wait
+# for the engine to be free, default 900), KEEP_LOG (a file for the raw
+# timings, default build/bench/container-start.tsv).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+readonly PROG="${0##*/}"
+readonly LOCK=/run/volmount-test.lock
+readonly TEST_HOST=unix:///run/volmount-test/docker.sock
+readonly PLUGIN=volmount:latest
+readonly PLUGIN_DIR=build/plugin
+readonly IMAGE=volmount-test/busybox:latest
+readonly GOAL_DIR=1.03
+readonly GOAL_TMPFS=1.05
+PAIRS="${PAIRS:-15}"
+BUSY_WAIT="${BUSY_WAIT:-900}"
+RAW="${KEEP_LOG:-build/bench/container-start.tsv}"
+
+say() { printf '%s: %s\n' "$PROG" "$*"; }
+die() {
+	printf '%s: error: %s\n' "$PROG" "$*" >&2
+	exit 1
+}
+
+[[ $# -eq 1 ]] || die "usage: $PROG ROWS"
+ROWS="$1"
+[[ "$(id -u)" == 0 ]] || die "needs root (the private engine)"
+
+# integration_running tells whether integration tests run: the go command
+# that builds them, or their test binary.
+integration_running() {
+	pgrep -f -- 'go test .*-tags[= ]integration' >/dev/null ||
+		pgrep -f -- '/integration\.test( |$)' >/dev/null
+}
+
+# take_engine waits until no integration test runs, then holds the lock on
+# file descriptor 9 until the script exits.
+take_engine() {
+	local deadline=$((SECONDS + BUSY_WAIT)) told=
+	exec 9>"$LOCK"
+	while :; do
+		if flock -n 9; then
+			integration_running || return 0
+			flock -u 9
+		fi
+		((SECONDS < deadline)) ||
+			die "the private engine stayed busy for ${BUSY_WAIT}s (integration tests or $LOCK)"
+		[[ -n "$told" ]] || say "waiting for the integration tests to finish and for $LOCK"
+		told=1
+		sleep 5
+	done
+}
+
+stop_engine() {
+	scripts/engine.sh stop-test >/dev/null || say "could not stop the private engine"
+}
+
+# run_ms runs a container with volume $1 mounted and prints its wall time
+# in milliseconds.
+run_ms() {
+	local t0 t1
+	t0=$(date +%s%N)
+	docker run --rm --pull=never --network none -v "$1:/vol" "$IMAGE" true >/dev/null
+	t1=$(date +%s%N)
+	awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.3f\n", ns / 1e6 }'
+}
+
+# median prints the median of the numbers on stdin.
+median() {
+	sort -g | awk '{ v[NR] = $1 }
+		END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# report appends the row of kind $1 (dir or tmpfs) with goal $2.
+report() {
+	local kind="$1" goal="$2" label vm ref ratios ratio
+	label=$([[ "$kind" == dir ]] && echo "directory volume" || echo "tmpfs volume (type/device/o)")
+	vm=$(awk -v k="$kind" '$1 == k { print $2 }' "$RAW" | median)
+	ref=$(awk -v k="$kind" '$1 == k { print $3 }' "$RAW" | median)
+	ratios=$(awk -v k="$kind" '$1 == k { print $2 / $3 }' "$RAW" | sort -g)
+	ratio=$(median <<<"$ratios")
+	awk -v l="$label" -v n="$PAIRS" -v vm="$vm" -v ref="$ref" -v r="$ratio" -v g="$goal" \
+		-v lo="$(head -1 <<<"$ratios")" -v hi="$(tail -1 <<<"$ratios")" 'BEGIN {
+		printf "container start: docker run --rm, %s, %d pairs\t%.3g ms\tlocal %.3g ms\t", l, n, vm, ref
+		printf "%.3g× (%.3g–%.3g)\t≤ %.2f×\t%s\n", r, lo, hi, g, (r <= g ? "yes" : "no")
+	}' | tee -a "$ROWS"
+}
+
+main() {
+	take_engine
+	trap stop_engine EXIT
+	scripts/engine.sh start-test
+	export DOCKER_HOST="$TEST_HOST"
+	scripts/engine.sh test-image
+	make --no-print-directory rootfs >/dev/null
+	FORCE=1 scripts/plugin.sh create "$PLUGIN" "$PLUGIN_DIR"
+	docker plugin enable "$PLUGIN" >/dev/null
+
+	local tmpfs=(-o type=tmpfs -o device=tmpfs -o o=size=64m)
+	docker volume create -d "$PLUGIN" vmb-dir-vm >/dev/null
+	docker volume create -d local vmb-dir-local >/dev/null
+	docker volume create -d "$PLUGIN" "${tmpfs[@]}" vmb-tmpfs-vm >/dev/null
+	docker volume create -d local "${tmpfs[@]}" vmb-tmpfs-local >/dev/null
+
+	local kind i vm ref
+	for kind in dir tmpfs; do # warm-up: caches, the plugin's first mounts
+		run_ms "vmb-$kind-vm" >/dev/null
+		run_ms "vmb-$kind-local" >/dev/null
+	done
+	mkdir -p "$(dirname "$RAW")"
+	: >"$RAW"
+	say "running $PAIRS pairs per kind ($IMAGE, --network none)"
+	for ((i = 0; i < PAIRS; i++)); do
+		for kind in dir tmpfs; do
+			if ((i % 2 == 0)); then
+				vm=$(run_ms "vmb-$kind-vm")
+				ref=$(run_ms "vmb-$kind-local")
+			else
+				ref=$(run_ms "vmb-$kind-local")
+				vm=$(run_ms "vmb-$kind-vm")
+			fi
+			printf '%s\t%s\t%s\n' "$kind" "$vm" "$ref" >>"$RAW"
+		done
+	done
+	report dir "$GOAL_DIR"
+	report tmpfs "$GOAL_TMPFS"
+}
+
+main
