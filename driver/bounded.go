@@ -5,11 +5,17 @@ import (
 	"time"
 )
 
-// bounded runs call and waits for it at most timeout. A system call cannot
-// be cancelled, so a call that times out keeps running; late, if not nil,
-// then receives its result when it finally returns (to undo a mount that
-// completed after its caller gave up, and to release the volume).
+// minStep is the least time bounded gives a call that it starts: a lazy
+// unmount, for one, answers at once but still needs to be tried.
+const minStep = 100 * time.Millisecond
+
+// bounded runs call and waits for it at most timeout (minStep at least). A
+// system call cannot be cancelled, so a call that times out keeps running;
+// late, if not nil, then receives its result when it finally returns (to
+// undo a mount that completed after its caller gave up, and to release the
+// volume). late runs exactly when bounded returns ErrTimeout.
 func bounded(timeout time.Duration, call func() error, late func(error)) error {
+	timeout = max(timeout, minStep)
 	done := make(chan error, 1)
 	go func() { done <- call() }()
 	timer := time.NewTimer(timeout)
@@ -21,7 +27,7 @@ func bounded(timeout time.Duration, call func() error, late func(error)) error {
 		if late != nil {
 			go func() { late(<-done) }()
 		}
-		return fmt.Errorf("no answer within %v: %w", timeout, ErrTimeout)
+		return fmt.Errorf("no answer within %v: %w", timeout.Round(time.Millisecond), ErrTimeout)
 	}
 }
 

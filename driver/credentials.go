@@ -54,8 +54,9 @@ func readCredentials(dir, name string) ([]string, error) {
 		key, value, _ := strings.Cut(text, "=")
 		option, ok := credentialKeys[strings.ToLower(strings.TrimSpace(key))]
 		if !ok {
-			return nil, errorf(ErrInvalid, "credentials %q line %d: unknown key %q: "+
-				"use username, password or domain", name, line, strings.TrimSpace(key))
+			// Quote nothing from the line: it may be a password.
+			return nil, errorf(ErrInvalid, "credentials %q line %d is not a "+
+				"username=, password= or domain= line", name, line)
 		}
 		words = append(words, option+"="+strings.ReplaceAll(value, ",", ",,"))
 	}

@@ -368,3 +368,35 @@ func TestStuckMountDoesNotBlockOthers(t *testing.T) {
 	close(release)
 	assert.NoError(t, <-done)
 }
+
+func TestBindCannotExposeStateOrCredentials(t *testing.T) {
+	fake := mounter.NewFake()
+	root, creds := t.TempDir(), t.TempDir()
+	d, err := New(Config{Root: root, Mounter: fake, CredentialsDir: creds})
+	require.NoError(t, err)
+	for _, device := range []string{
+		filepath.Join(root, ".volmount", "state"), filepath.Join(root, ".volmount"),
+		root, "/", creds, filepath.Join(creds, "file"), filepath.Dir(creds),
+	} {
+		err := d.Create(&api.CreateRequest{Name: "peek", Options: map[string]string{
+			"type": "none", "device": device, "o": "bind,ro"}})
+		assert.ErrorIs(t, err, ErrInvalid, "device %s", device)
+		assert.ErrorContains(t, err, "would expose volmount's own state or credentials")
+	}
+
+	// A symlink, say inside another volume, is followed before the check.
+	outside := t.TempDir()
+	link := filepath.Join(outside, "link")
+	require.NoError(t, os.Symlink(filepath.Join(root, ".volmount", "state"), link))
+	create(t, d, "peek", map[string]string{"type": "none", "device": link, "o": "bind"})
+	_, err = d.Mount(&api.MountRequest{Name: "peek", ID: "a"})
+	assert.ErrorContains(t, err, "would expose volmount's own state")
+	assert.Zero(t, fake.Calls)
+
+	require.NoError(t, os.Remove(link))
+	require.NoError(t, os.Mkdir(link, 0o755))
+	mp := mount(t, d, "peek", "b")
+	spec, ok := fake.Mounted(mp)
+	require.True(t, ok)
+	assert.Equal(t, link, spec.Source)
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -23,6 +24,9 @@ func (d *Driver) Create(req *api.CreateRequest) error {
 		return err
 	}
 	opts, err := parseOptions(req.Options)
+	if err == nil && opts.isBind() {
+		err = d.checkBindSource(opts.device)
+	}
 	if err != nil {
 		return fmt.Errorf("create volume %q: %w", req.Name, err)
 	}
@@ -140,13 +144,13 @@ func (d *Driver) Mount(req *api.MountRequest) (_ *api.MountResponse, err error) 
 	}
 	if s.mounted && s.ids <= 1 && (s.ids == 0 || v.hasID(req.ID)) {
 		// Nobody else uses the mount: make sure it still answers.
-		if err := d.replaceIfStale(v); err != nil {
+		if err := d.replaceIfStale(v, deadline); err != nil {
 			return nil, err
 		}
 		s.mounted = v.snapshot().mounted
 	}
 	if !s.mounted {
-		handedOff, err = d.mountBackend(v, time.Until(deadline))
+		handedOff, err = d.mountBackend(v, deadline)
 		v.setLastErr(err)
 		if err != nil {
 			return nil, err
@@ -158,7 +162,7 @@ func (d *Driver) Mount(req *api.MountRequest) (_ *api.MountResponse, err error) 
 	ids := v.idsWith(req.ID, true)
 	if err := d.store.save(v.record(ids)); err != nil {
 		if s.ids == 0 {
-			err = multierror.Append(err, d.release(v))
+			err = multierror.Append(err, d.release(v, deadline))
 		}
 		return nil, err
 	}
@@ -182,6 +186,7 @@ func (d *Driver) Unmount(req *api.UnmountRequest) error {
 	if err != nil {
 		return err
 	}
+	deadline := time.Now().Add(d.timeout)
 	if !v.op.lockWithin(d.timeout) {
 		return d.busy(v)
 	}
@@ -191,7 +196,7 @@ func (d *Driver) Unmount(req *api.UnmountRequest) error {
 	}
 	ids := v.idsWith(req.ID, false)
 	if len(ids) == 0 && v.snapshot().mounted {
-		if err := d.release(v); err != nil {
+		if err := d.release(v, deadline); err != nil {
 			return err
 		}
 	}
@@ -208,6 +213,7 @@ func (d *Driver) Remove(req *api.RemoveRequest) error {
 	if err != nil {
 		return err
 	}
+	deadline := time.Now().Add(d.timeout)
 	if !v.op.lockWithin(d.timeout) {
 		return d.busy(v)
 	}
@@ -220,7 +226,7 @@ func (d *Driver) Remove(req *api.RemoveRequest) error {
 		return errorf(ErrInUse, "volume %q is mounted for %d container(s)",
 			v.name, s.ids)
 	case s.mounted:
-		if err := d.release(v); err != nil {
+		if err := d.release(v, deadline); err != nil {
 			return err
 		}
 	}
@@ -261,28 +267,28 @@ func (d *Driver) deleteFiles(v *volume) error {
 	return os.RemoveAll(v.dataDir)
 }
 
-// mountBackend mounts the volume's backend on its mountpoint within
-// budget: the data directory for a directory volume, the type/device/o
-// mount otherwise. A mount(2) that outlives the budget keeps running; it
-// then owns the volume's op lock (handedOff) and, should it succeed after
-// all, undoes its mount before it lets go.
-func (d *Driver) mountBackend(v *volume, budget time.Duration) (handedOff bool, err error) {
-	deadline := time.Now().Add(budget)
-	spec, err := d.spec(v, deadline)
-	if err != nil {
-		return false, fmt.Errorf("mount volume %q: %w", v.name, err)
-	}
+// mountBackend mounts the volume's backend on its mountpoint before
+// deadline: the data directory for a directory volume, the type/device/o
+// mount otherwise. Resolving the server, reading credentials and mount(2)
+// all count. A call that outlives the deadline keeps running; it then owns
+// the volume's op lock (handedOff) and, should it mount after all, undoes
+// its mount before it lets go.
+func (d *Driver) mountBackend(v *volume, deadline time.Time) (handedOff bool, err error) {
 	err = bounded(time.Until(deadline), func() error {
+		spec, err := d.spec(v, deadline)
+		if err != nil {
+			return err
+		}
 		return d.mnt.Mount(spec)
 	}, func(late error) {
 		if late == nil {
-			d.mnt.Unmount(spec.Target, unix.MNT_DETACH)
+			d.mnt.Unmount(v.mountpoint, unix.MNT_DETACH)
 		}
 		v.op.unlock()
 	})
 	if errors.Is(err, ErrTimeout) {
-		return true, fmt.Errorf("mount volume %q: mount %s on %s (type %q, data %q): %w",
-			v.name, spec.Source, spec.Target, spec.FSType, mounter.Redact(spec.Data), err)
+		return true, fmt.Errorf("mount volume %q: mount %s (type %q, options %q): %w",
+			v.name, v.opts.device, v.opts.fsType, mounter.Redact(v.opts.o), err)
 	}
 	if err != nil {
 		return false, fmt.Errorf("mount volume %q: %w", v.name, err)
@@ -305,6 +311,16 @@ func (d *Driver) spec(v *volume, deadline time.Time) (mounter.Spec, error) {
 			Flags: unix.MS_BIND}, nil
 	}
 	spec := v.opts.spec(v.mountpoint)
+	if v.opts.isBind() {
+		// mount(2) follows symlinks, and a volume's content may hold one:
+		// check, and mount, the path they lead to.
+		source, err := filepath.EvalSymlinks(spec.Source)
+		if err != nil {
+			return spec, err
+		}
+		spec.Source = source
+		return spec, d.checkBindSource(source)
+	}
 	if !isNetwork(v.opts.fsType) {
 		return spec, nil
 	}
@@ -315,14 +331,15 @@ func (d *Driver) spec(v *volume, deadline time.Time) (mounter.Spec, error) {
 	return spec, err
 }
 
-// release unmounts the volume's backend, escalating as a dead server
-// requires: a plain unmount, then a forced one (which aborts the server's
-// pending requests), then a lazy detach. Each step gets a third of the
-// mount timeout.
-func (d *Driver) release(v *volume) error {
-	step := d.timeout / 3
+// release unmounts the volume's backend before deadline, escalating as a
+// dead server requires: a plain unmount, then a forced one (which aborts
+// the server's pending requests), then a lazy detach, each with an equal
+// share of the time left.
+func (d *Driver) release(v *volume, deadline time.Time) error {
+	rungs := []int{0, unix.MNT_FORCE, unix.MNT_DETACH}
 	var errs error
-	for _, flags := range []int{0, unix.MNT_FORCE, unix.MNT_DETACH} {
+	for i, flags := range rungs {
+		step := time.Until(deadline) / time.Duration(len(rungs)-i)
 		err := bounded(step, func() error { return d.mnt.Unmount(v.mountpoint, flags) }, nil)
 		if err == nil {
 			v.setMounted(false)
@@ -339,15 +356,18 @@ func (d *Driver) release(v *volume) error {
 
 // replaceIfStale checks that the volume's mount still answers and, if it
 // does not (a dead server, a stale handle), releases it so that the next
-// mount is a fresh one. Only network mounts can go stale this way.
-func (d *Driver) replaceIfStale(v *volume) error {
+// mount is a fresh one; all before deadline. Only network mounts can go
+// stale this way.
+func (d *Driver) replaceIfStale(v *volume, deadline time.Time) error {
 	if !isNetwork(v.opts.fsType) {
 		return nil
 	}
-	err := bounded(d.timeout/4, func() error { return d.mnt.Check(v.mountpoint) }, nil)
+	probe := min(d.timeout/4, time.Until(deadline)/3)
+	err := bounded(probe, func() error { return d.mnt.Check(v.mountpoint) }, nil)
 	if err == nil {
 		return nil
 	}
 	d.log.Info("replacing a mount that does not answer", "volume", v.name, "error", err)
-	return d.release(v)
+	// Leave half of the time that is left for the fresh mount.
+	return d.release(v, time.Now().Add(time.Until(deadline)/2))
 }

@@ -66,22 +66,30 @@ func run(s settings) error {
 		return err
 	}
 	srv := &http.Server{Handler: newHandler(d, logger), ReadHeaderTimeout: time.Minute}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-		defer cancel()
-		srv.Shutdown(shutdown)
-	}()
 	logger.Info("volmount serving", "socket", s.socket, "root", s.root,
 		"scope", s.scope, "mount_timeout", s.mountTimeout,
 		"startup", time.Since(started))
-	if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+	return serveUntilSignal(srv, l, logger)
+}
+
+// serveUntilSignal answers requests until SIGTERM or SIGINT, then lets the requests
+// in flight finish, for shutdownGrace at most: a Remove cut short leaves a
+// half-deleted volume, and the daemon resends a cut call without its body.
+func serveUntilSignal(srv *http.Server, l net.Listener, logger *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	select {
+	case err := <-served:
 		return err
+	case <-ctx.Done():
 	}
-	logger.Info("volmount stopped")
-	return nil
+	grace, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	err := srv.Shutdown(grace)
+	logger.Info("volmount stopped", "error", err)
+	return err
 }
 
 // fromEnv reads the settings `docker plugin set` can change.

@@ -29,7 +29,7 @@ var errEmptyBody = errors.New("empty request body (the daemon resends a " +
 // every request once.
 func newHandler(d api.Driver, logger *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/Plugin.Activate", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("POST /Plugin.Activate", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string][]string{"Implements": {"VolumeDriver"}})
 	})
 	h := &handler{mux: mux, log: logger}
@@ -60,7 +60,7 @@ type handler struct {
 // route serves /VolumeDriver.<method>: it decodes the body into a Req,
 // calls the driver and encodes its answer or its error as {"Err": ...}.
 func route[Req any](h *handler, method string, call func(*Req) (any, error)) {
-	h.mux.HandleFunc("/VolumeDriver."+method, func(w http.ResponseWriter, r *http.Request) {
+	h.mux.HandleFunc("POST /VolumeDriver."+method, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		req := new(Req)
 		resp, status, err := decode(r, req)

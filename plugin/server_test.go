@@ -22,6 +22,13 @@ import (
 // does, and returns a function that posts a body the way the daemon does.
 func serve(t *testing.T) func(method, body string) (int, map[string]any) {
 	t.Helper()
+	post, _ := serveWithClient(t)
+	return post
+}
+
+// serveWithClient is serve that also returns the HTTP client it posts with.
+func serveWithClient(t *testing.T) (func(method, body string) (int, map[string]any), *http.Client) {
+	t.Helper()
 	d, err := driver.New(driver.Config{Root: t.TempDir(), Mounter: mounter.NewFake()})
 	require.NoError(t, err)
 	sock := filepath.Join(t.TempDir(), "volmount.sock")
@@ -35,7 +42,7 @@ func serve(t *testing.T) func(method, body string) (int, map[string]any) {
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
 		}}}
-	return func(method, body string) (int, map[string]any) {
+	post := func(method, body string) (int, map[string]any) {
 		t.Helper()
 		req, err := http.NewRequest(http.MethodPost, "http://plugin/"+method,
 			strings.NewReader(body))
@@ -50,6 +57,7 @@ func serve(t *testing.T) func(method, body string) (int, map[string]any) {
 		require.NoError(t, json.Unmarshal(raw, &out), "body %q", raw)
 		return resp.StatusCode, out
 	}
+	return post, client
 }
 
 func TestServerRoundTrip(t *testing.T) {
