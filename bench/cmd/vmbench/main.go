@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/volmount/volmount/bench/wire"
@@ -58,9 +59,20 @@ func floorCmd(args []string) error {
 	fs := flag.NewFlagSet("floor", flag.ExitOnError)
 	socket := fs.String("socket", "", "unix socket to listen on")
 	root := fs.String("root", "/mnt/volumes", "directory the mountpoints it names would lie in")
+	profile := fs.String("cpuprofile", "", "write a CPU profile of the floor to this file")
 	fs.Parse(args)
 	if *socket == "" {
 		return fmt.Errorf("floor: -socket is required")
+	}
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	errs := make(chan error, 1)
 	go func() { errs <- wire.NewFloor(*root).Serve(*socket) }()
