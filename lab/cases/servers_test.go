@@ -9,8 +9,11 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -104,13 +107,25 @@ func startNFS(t *testing.T) {
 	require.NoError(t, err, "end the NFSv4 grace period")
 }
 
-// replaceExport puts a fresh, empty filesystem under the NFS export, so
-// that every file handle a client holds for the old one is stale. The old
-// one stays mounted, detached, while nfsd holds it.
+// replaceExport puts a fresh, empty filesystem under the NFS export and
+// exports it with a new fsid, so that every file handle a client holds,
+// the root's included, is stale. The old filesystem stays mounted,
+// detached, while nfsd holds it.
 func replaceExport(t *testing.T) {
 	t.Helper()
+	exports, err := os.ReadFile("/etc/exports")
+	require.NoError(t, err)
+	fsid := regexp.MustCompile(`fsid=(\d+)`)
+	m := fsid.FindSubmatch(exports)
+	require.NotNil(t, m, "/etc/exports has no fsid=")
+	n, err := strconv.Atoi(string(m[1]))
+	require.NoError(t, err)
+	exports = fsid.ReplaceAll(exports, []byte("fsid="+strconv.Itoa(n+1)))
+
 	require.NoError(t, unix.Unmount(lab.nfsExport, unix.MNT_DETACH))
 	require.NoError(t, unix.Mount("export", lab.nfsExport, "tmpfs", 0, "size=64m,mode=0755"))
+	require.NoError(t, os.WriteFile("/etc/exports", exports, 0o644))
+	run(t, "exportfs", "-ra")
 	run(t, "exportfs", "-f")
 }
 
@@ -158,25 +173,27 @@ func closedPort(t *testing.T) int {
 
 // slowProxy listens on the guest's loopback and forwards each connection
 // to target, but only after holding it silent for delay: a server that
-// answers late. It returns the port.
-func slowProxy(t *testing.T, target string, delay time.Duration) int {
+// answers late. It returns the port and a count of the bytes the late
+// server sent back.
+func slowProxy(t *testing.T, target string, delay time.Duration) (int, *atomic.Int64) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	t.Cleanup(func() { ln.Close() })
+	answered := new(atomic.Int64)
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			go forwardLater(c, target, delay)
+			go forwardLater(c, target, delay, answered)
 		}
 	}()
-	return ln.Addr().(*net.TCPAddr).Port
+	return ln.Addr().(*net.TCPAddr).Port, answered
 }
 
-func forwardLater(c net.Conn, target string, delay time.Duration) {
+func forwardLater(c net.Conn, target string, delay time.Duration, answered *atomic.Int64) {
 	defer c.Close()
 	time.Sleep(delay)
 	up, err := net.Dial("tcp", target)
@@ -185,5 +202,17 @@ func forwardLater(c net.Conn, target string, delay time.Duration) {
 	}
 	defer up.Close()
 	go io.Copy(up, c)
-	io.Copy(c, up)
+	io.Copy(countingWriter{c, answered}, up)
+}
+
+// countingWriter adds the bytes written through it to n as they pass.
+type countingWriter struct {
+	w io.Writer
+	n *atomic.Int64
+}
+
+func (cw countingWriter) Write(p []byte) (int, error) {
+	n, err := cw.w.Write(p)
+	cw.n.Add(int64(n))
+	return n, err
 }
