@@ -11,14 +11,14 @@
 #
 # Environment: PAIRS (paired runs per measure, default 9), BENCHTIME (go
 # test -benchtime of each paired run, default 300x), CONTAINER_PAIRS
-# (docker run pairs per volume kind, default 25), OUT (default build/bench:
+# (docker run pairs per volume kind, default 50), OUT (default build/bench:
 # the rows, raw outputs, plugin logs and the table).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 readonly PROG="${0##*/}"
 PAIRS="${PAIRS:-9}"
-CONTAINER_PAIRS="${CONTAINER_PAIRS:-25}"
+CONTAINER_PAIRS="${CONTAINER_PAIRS:-50}"
 BENCHTIME="${BENCHTIME:-300x}"
 OUT="${OUT:-build/bench}"
 
