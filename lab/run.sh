@@ -109,6 +109,8 @@ kernel_tail() {
 }
 
 main() {
+	[[ "$LAB_TIMEOUT" =~ ^[0-9]+$ && "$LAB_TIMEOUT" -gt $((TEST_SLACK + 30)) ]] ||
+		die "LAB_TIMEOUT must be a number of seconds above $((TEST_SLACK + 30))"
 	bash "$REPO/lab/build.sh"
 	command -v go >/dev/null || die "go is not installed"
 	(cd "$REPO" && CGO_ENABLED=0 go test -c -tags lab -o "$LAB_DIR/cases.test" ./lab/cases) ||
