@@ -7,6 +7,11 @@
 # (scripts/engine.sh), which it starts and stops, with the plugin built from
 # this tree; no image is pulled and no registry is contacted.
 #
+# For the directory volume it also times the protocol floor (vmbench floor
+# -mkdir) packaged as a managed plugin: what any volume plugin costs the
+# daemon, however little it does, so that the row shows how much of the
+# difference to local is volmount's own.
+#
 # The integration tests use the same engine: this script waits until none
 # runs and holds /run/volmount-test.lock while it uses the engine.
 #
@@ -25,6 +30,7 @@ readonly LOCK=/run/volmount-test.lock
 readonly TEST_HOST=unix:///run/volmount-test/docker.sock
 readonly PLUGIN=volmount:latest
 readonly PLUGIN_DIR=build/plugin
+readonly FLOOR=vmbench-floor:latest
 readonly IMAGE=volmount-test/busybox:latest
 readonly GOAL_DIR=1.03
 readonly GOAL_TMPFS=1.05
@@ -87,6 +93,33 @@ median() {
 		END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# floor_plugin makes the managed plugin $FLOOR: the static vmbench binary
+# serving the floor, with the propagated mount volmount's config.json names.
+floor_plugin() {
+	local dir p
+	dir="$(mktemp -d /tmp/vmbench-floor.XXXXXX)"
+	mkdir -p "$dir/rootfs"
+	for p in dev etc mnt/volumes proc run/docker/plugins sys tmp; do
+		mkdir -p "$dir/rootfs/$p"
+	done
+	touch "$dir/rootfs/etc/hosts" "$dir/rootfs/etc/resolv.conf"
+	CGO_ENABLED=0 go build -trimpath -o "$dir/rootfs/vmbench" ./bench/cmd/vmbench
+	cat >"$dir/config.json" <<-'EOF'
+		{
+		  "description": "the protocol floor of volmount's benchmarks (bench/)",
+		  "documentation": "bench/container-start.sh",
+		  "entrypoint": ["/vmbench", "floor", "-socket", "/run/docker/plugins/floor.sock",
+		    "-root", "/mnt/volumes", "-mkdir"],
+		  "interface": {"types": ["docker.volumedriver/1.0"], "socket": "floor.sock"},
+		  "network": {"type": "none"},
+		  "propagatedMount": "/mnt/volumes"
+		}
+	EOF
+	docker plugin create "$FLOOR" "$dir" >/dev/null
+	rm -rf "$dir"
+	docker plugin enable "$FLOOR" >/dev/null
+}
+
 # report appends the row of kind $1 (dir or tmpfs) with goal $2.
 report() {
 	local kind="$1" goal="$2" label vm ref ratios ratio
@@ -103,6 +136,21 @@ report() {
 	}' | tee -a "$ROWS"
 }
 
+# report_floor appends the rows of the floor plugin's directory volume:
+# against local, and volmount against it.
+report_floor() {
+	local floor ref vm_floor floor_local
+	floor=$(awk '$1 == "dir" { print $4 }' "$RAW" | median)
+	ref=$(awk '$1 == "dir" { print $3 }' "$RAW" | median)
+	floor_local=$(awk '$1 == "dir" { print $4 / $3 }' "$RAW" | median)
+	vm_floor=$(awk '$1 == "dir" { print $2 / $4 }' "$RAW" | median)
+	awk -v f="$floor" -v ref="$ref" -v fl="$floor_local" -v vf="$vm_floor" 'BEGIN {
+		printf "  the protocol floor as a managed plugin, directory volume\t"
+		printf "floor %.3g ms\tlocal %.3g ms\t%.3g×\t-\t-\n", f, ref, fl
+		printf "  volmount against that floor plugin, directory volume\t-\t-\t%.3g×\t-\t-\n", vf
+	}' | tee -a "$ROWS"
+}
+
 main() {
 	take_engine
 	trap stop_engine EXIT
@@ -113,34 +161,41 @@ main() {
 	make --no-print-directory rootfs >/dev/null
 	FORCE=1 scripts/plugin.sh create "$PLUGIN" "$PLUGIN_DIR"
 	docker plugin enable "$PLUGIN" >/dev/null
+	floor_plugin
 
 	local tmpfs=(-o type=tmpfs -o device=tmpfs -o o=size=64m)
 	docker volume create -d "$PLUGIN" vmb-dir-vm >/dev/null
 	docker volume create -d local vmb-dir-local >/dev/null
+	docker volume create -d "$FLOOR" vmb-dir-floor >/dev/null
 	docker volume create -d "$PLUGIN" "${tmpfs[@]}" vmb-tmpfs-vm >/dev/null
 	docker volume create -d local "${tmpfs[@]}" vmb-tmpfs-local >/dev/null
 
-	local kind i vm ref
+	local kind i vm ref floor
 	for kind in dir tmpfs; do # warm-up: caches, the plugin's first mounts
 		run_ms "vmb-$kind-vm" >/dev/null
 		run_ms "vmb-$kind-local" >/dev/null
 	done
+	run_ms vmb-dir-floor >/dev/null
 	mkdir -p "$(dirname "$RAW")"
 	: >"$RAW"
 	say "running $PAIRS pairs per kind ($IMAGE, --network none)"
 	for ((i = 0; i < PAIRS; i++)); do
-		for kind in dir tmpfs; do
-			if ((i % 2 == 0)); then
-				vm=$(run_ms "vmb-$kind-vm")
-				ref=$(run_ms "vmb-$kind-local")
-			else
-				ref=$(run_ms "vmb-$kind-local")
-				vm=$(run_ms "vmb-$kind-vm")
-			fi
-			printf '%s\t%s\t%s\n' "$kind" "$vm" "$ref" >>"$RAW"
-		done
+		# The directory kind rotates three: volmount, local, floor.
+		case $((i % 3)) in
+		0) vm=$(run_ms vmb-dir-vm); ref=$(run_ms vmb-dir-local); floor=$(run_ms vmb-dir-floor) ;;
+		1) ref=$(run_ms vmb-dir-local); floor=$(run_ms vmb-dir-floor); vm=$(run_ms vmb-dir-vm) ;;
+		2) floor=$(run_ms vmb-dir-floor); vm=$(run_ms vmb-dir-vm); ref=$(run_ms vmb-dir-local) ;;
+		esac
+		printf 'dir\t%s\t%s\t%s\n' "$vm" "$ref" "$floor" >>"$RAW"
+		if ((i % 2 == 0)); then
+			vm=$(run_ms vmb-tmpfs-vm); ref=$(run_ms vmb-tmpfs-local)
+		else
+			ref=$(run_ms vmb-tmpfs-local); vm=$(run_ms vmb-tmpfs-vm)
+		fi
+		printf 'tmpfs\t%s\t%s\n' "$vm" "$ref" >>"$RAW"
 	done
 	report dir "$GOAL_DIR"
+	report_floor
 	report tmpfs "$GOAL_TMPFS"
 }
 

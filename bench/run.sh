@@ -43,7 +43,9 @@ not_measured() {
 machine() {
 	local commit cpu mem dev journal
 	commit="$(git rev-parse --short HEAD)"
-	git diff --quiet HEAD -- . ':!lab' 2>/dev/null || commit+=" + uncommitted changes"
+	# What the measured binaries are built from: Go code and modules.
+	git diff --quiet HEAD -- '*.go' go.mod go.sum 2>/dev/null ||
+		commit+=" + uncommitted Go changes"
 	echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "commit:  $commit"
 	cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"

@@ -21,6 +21,11 @@ const contentType = "application/vnd.docker.plugins.v1.1+json"
 // writes nothing to disk. Whatever a real plugin takes beyond the floor's
 // time is the plugin's own work.
 type Floor struct {
+	// MakeDirs makes Create make the volume's mountpoint, a directory, and
+	// Remove remove it: the least a plugin must do for the daemon to
+	// bind-mount its volumes into containers (as a managed plugin).
+	MakeDirs bool
+
 	root string
 	mux  *http.ServeMux
 
@@ -99,9 +104,15 @@ func (f *Floor) capabilities(request) (any, error) {
 func (f *Floor) create(req request) (any, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if _, ok := f.volumes[req.Name]; !ok {
-		f.volumes[req.Name] = time.Now().UTC().Format(time.RFC3339Nano)
+	if _, ok := f.volumes[req.Name]; ok {
+		return errAnswer{}, nil
 	}
+	if f.MakeDirs {
+		if err := f.mkdir(req.Name); err != nil {
+			return nil, err
+		}
+	}
+	f.volumes[req.Name] = time.Now().UTC().Format(time.RFC3339Nano)
 	return errAnswer{}, nil
 }
 
@@ -111,8 +122,27 @@ func (f *Floor) remove(req request) (any, error) {
 	if _, ok := f.volumes[req.Name]; !ok {
 		return nil, errNoSuchVolume
 	}
+	if f.MakeDirs {
+		if err := os.Remove(f.mountpoint(req.Name)); err != nil &&
+			!errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+	}
 	delete(f.volumes, req.Name)
 	return errAnswer{}, nil
+}
+
+// mkdir makes the mountpoint of a new volume, whose name must be one path
+// component.
+func (f *Floor) mkdir(name string) error {
+	if name == "" || name != filepath.Base(name) || name[0] == '.' {
+		return errors.New("volume name must be one path component")
+	}
+	err := os.Mkdir(f.mountpoint(name), 0o755)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	return err
 }
 
 func (f *Floor) mount(req request) (any, error) {

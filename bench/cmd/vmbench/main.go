@@ -60,6 +60,8 @@ func floorCmd(args []string) error {
 	socket := fs.String("socket", "", "unix socket to listen on")
 	root := fs.String("root", "/mnt/volumes", "directory the mountpoints it names would lie in")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of the floor to this file")
+	mkdirs := fs.Bool("mkdir", false, "make each volume's mountpoint under -root, "+
+		"as a managed plugin must")
 	fs.Parse(args)
 	if *socket == "" {
 		return fmt.Errorf("floor: -socket is required")
@@ -75,7 +77,9 @@ func floorCmd(args []string) error {
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	errs := make(chan error, 1)
-	go func() { errs <- wire.NewFloor(*root).Serve(*socket) }()
+	floor := wire.NewFloor(*root)
+	floor.MakeDirs = *mkdirs
+	go func() { errs <- floor.Serve(*socket) }()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
 	select {
