@@ -2,6 +2,8 @@ package driver
 
 import (
 	"fmt"
+
+	"golang.org/x/sys/unix"
 )
 
 // load rebuilds the volumes from their records and reconciles each with
@@ -52,7 +54,9 @@ func (d *Driver) load() error {
 func (d *Driver) reconcile(v *volume, ids int) {
 	switch {
 	case v.mounted && ids == 0:
-		if err := d.mnt.Unmount(v.mountpoint, 0); err != nil {
+		// Nobody uses it, so a lazy detach is safe, and it never waits
+		// on a dead server: start-up must answer within the daemon's 9 s.
+		if err := d.mnt.Unmount(v.mountpoint, unix.MNT_DETACH); err != nil {
 			d.log.Warn("could not unmount unused volume", "volume", v.name,
 				"error", err)
 			return
