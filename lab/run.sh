@@ -8,7 +8,6 @@
 # their -test. form, and its own:
 #
 #	lab/run.sh -test.run 'TestNFS/v4'     only the NFSv4 cases
-#	lab/run.sh -lab.pending               also the cases marked pending
 #
 # It builds the lab if needed (lab/build.sh), compiles the cases with
 #

@@ -10,30 +10,6 @@ import (
 	"time"
 )
 
-// runPending makes the cases of pendingFeatures run instead of skipping.
-var runPending = flag.Bool("lab.pending", false,
-	"run the cases whose driver features are still marked pending (issue 4)")
-
-// pendingFeatures are the driver features whose lab cases are skipped.
-// TODO(issue 4): delete a line when its feature is switched on in the lab;
-// delete the map and needs() when it is empty.
-var pendingFeatures = map[string]bool{
-	"host name resolution at Mount": true,
-	"credentials=":                  true,
-	"comma in an inline password":   true,
-	"MOUNT_TIMEOUT":                 true,
-	"stale-mount replacement":       true,
-	"restart":                       true,
-}
-
-// needs skips the case while feature is pending, unless -lab.pending.
-func needs(t *testing.T, feature string) {
-	t.Helper()
-	if pendingFeatures[feature] && !*runPending {
-		t.Skip("TODO(issue 4): needs " + feature)
-	}
-}
-
 // lab is where the guest's servers keep their files, as lab/guest/init
 // exports them to the test binary.
 var lab struct {

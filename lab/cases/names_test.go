@@ -29,7 +29,6 @@ const resolveLimit = 5 * time.Second
 // volmount must hand it the address, and keep the user's options as they
 // were written.
 func TestHostNames(t *testing.T) {
-	needs(t, "host name resolution at Mount")
 	tests := []struct {
 		name      string
 		opts      map[string]string
@@ -76,7 +75,6 @@ func TestHostNames(t *testing.T) {
 // Mount at once with an error naming it, and that a port in a UNC is
 // refused at Create.
 func TestHostNameErrors(t *testing.T) {
-	needs(t, "host name resolution at Mount")
 	for _, tt := range []struct {
 		name string
 		opts map[string]string
@@ -149,7 +147,6 @@ func (r *fakeResolver) takeAsked() []string {
 // changes: each Mount must ask again, exactly once, and mount the new
 // address.
 func TestResolvedAtEveryMount(t *testing.T) {
-	needs(t, "host name resolution at Mount")
 	t.Run("nfs server moves", func(t *testing.T) {
 		r := &fakeResolver{addrs: map[string]string{"moving.lab": "127.0.0.1"}}
 		d, _ := newDriver(t, driver.Config{Resolver: r.resolve})

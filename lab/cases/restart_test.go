@@ -33,7 +33,6 @@ var restartVolumes = []struct {
 // root) while a network volume is mounted: the new process knows the
 // volume, its options and its mount ID, and shares the surviving mount.
 func TestRestartKeepsMounts(t *testing.T) {
-	needs(t, "restart")
 	for _, vol := range restartVolumes {
 		t.Run(vol.name, func(t *testing.T) {
 			cfg := driver.Config{MountTimeout: mountTimeout}
@@ -64,7 +63,6 @@ func TestRestartKeepsMounts(t *testing.T) {
 // (the daemon unmounts a plugin's mounts when it stops it): the next Mount
 // mounts again with the very options the volume was created with.
 func TestRestartRemounts(t *testing.T) {
-	needs(t, "restart")
 	for _, vol := range restartVolumes {
 		t.Run(vol.name, func(t *testing.T) {
 			cfg := driver.Config{MountTimeout: mountTimeout}
@@ -92,7 +90,6 @@ func TestRestartRemounts(t *testing.T) {
 // down: the new driver must come up within MOUNT_TIMEOUT whatever its
 // mounts do, including a leftover mount it has to unmount.
 func TestRestartWhileServerDown(t *testing.T) {
-	needs(t, "restart")
 	cfg := driver.Config{MountTimeout: mountTimeout}
 	d1, root := newDriver(t, cfg)
 	used, left := volumeName(t)+"-used", volumeName(t)+"-left"

@@ -30,7 +30,6 @@ const (
 // within MOUNT_TIMEOUT with an error that names what was tried, leaves
 // nothing mounted, and stalls no other volume meanwhile.
 func TestMountTimeout(t *testing.T) {
-	needs(t, "MOUNT_TIMEOUT")
 	tests := []struct {
 		name    string
 		opts    func(port int) map[string]string
@@ -143,7 +142,6 @@ func lifeOf(d *driver.Driver, name string) error {
 // MOUNT_TIMEOUT: Mount fails on time, the mount(2) that completes later is
 // undone, and the next Mount, once the server answers at once, works.
 func TestLateMountUndone(t *testing.T) {
-	needs(t, "MOUNT_TIMEOUT")
 	late := mountTimeout + 2*time.Second
 	port, answered := slowProxy(t, "127.0.0.1:2049", late)
 	d, _ := newDriver(t, driver.Config{MountTimeout: mountTimeout})
@@ -178,7 +176,6 @@ func TestLateMountUndone(t *testing.T) {
 // Unmount still answers within MOUNT_TIMEOUT and leaves nothing mounted,
 // and Get and List answer meanwhile.
 func TestDeadServerUnmount(t *testing.T) {
-	needs(t, "MOUNT_TIMEOUT")
 	d, _ := newDriver(t, driver.Config{MountTimeout: mountTimeout})
 	name := volumeName(t)
 	create(t, d, name, nfsOpts("nfs", "addr=127.0.0.1,vers=4.2"))
