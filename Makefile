@@ -36,7 +36,7 @@ TEST_LOCK := /run/volmount-test.lock
 export FORCE
 
 .PHONY: help build rootfs rootfs-docker plugin install push \
-	test test-unit test-root test-integration bench lint clean
+	test test-unit test-root test-integration test-lab bench lint clean
 
 help: ## list the targets
 	@echo "volmount targets (variables: PLUGIN=$(PLUGIN) TAG=$(TAG) REGISTRY=$(REGISTRY)):"
@@ -68,9 +68,10 @@ push: rootfs ## push the plugin as REGISTRY/PLUGIN:TAG
 	docker plugin push $(REGISTRY)/$(PLUGIN):$(TAG)
 	@docker plugin rm $(REGISTRY)/$(PLUGIN):$(TAG) >/dev/null
 
-test: ## unit tests, then integration tests
+test: ## unit tests, integration tests, then the network lab
 	@$(MAKE) --no-print-directory test-unit
 	@$(MAKE) --no-print-directory test-integration
+	@$(MAKE) --no-print-directory test-lab
 
 test-unit: ## unit tests; as root also the tests that need root
 	$(GO) test $$($(GO) list ./... | grep -v '/integration$$')
@@ -113,12 +114,18 @@ test-integration: rootfs ## integration tests in a private engine (root only)
 bench: build ## run the benchmarks and print one table (root only; see bench/RESULTS.md)
 	@bench/run.sh $(BINARY)
 
+# The lab boots a qemu guest with a kernel that has the NFS and CIFS clients
+# and real NFS and SMB servers, and runs lab/cases there (lab/README.md).
+test-lab: ## NFS and CIFS cases against real servers in a qemu guest (root only)
+	bash lab/run.sh
+
 lint: ## gofmt, go vet (also with the integration tag), bash -n on the scripts
 	@files=$$(gofmt -l .); \
 	if [ -n "$$files" ]; then echo "gofmt needed:"; echo "$$files"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./...
-	@for f in scripts/*.sh .ci/run; do bash -n $$f; done
+	$(GO) vet -tags lab ./lab/...
+	@for f in scripts/*.sh lab/*.sh .ci/run; do bash -n $$f; done
 	@if command -v shellcheck >/dev/null; then shellcheck scripts/*.sh .ci/run; fi
 
 clean: ## remove build/
