@@ -245,18 +245,17 @@ func (d *Driver) Remove(req *api.RemoveRequest) error {
 // deleteFiles removes the volume's mountpoint and data directory after
 // checking that nothing is mounted in either.
 func (d *Driver) deleteFiles(v *volume) error {
-	for _, dir := range []string{v.mountpoint, v.dataDir} {
-		if dir == "" {
-			continue
-		}
-		points, err := d.mnt.MountsUnder(dir)
-		if err != nil {
-			return fmt.Errorf("read mount table: %w", err)
-		}
-		if len(points) > 0 {
-			return errorf(ErrInUse, "%s is still mounted; nothing was deleted",
-				strings.Join(points, ", "))
-		}
+	dirs := []string{v.mountpoint}
+	if v.dataDir != "" {
+		dirs = append(dirs, v.dataDir)
+	}
+	points, err := d.mnt.MountsUnder(dirs...)
+	if err != nil {
+		return fmt.Errorf("read mount table: %w", err)
+	}
+	if len(points) > 0 {
+		return errorf(ErrInUse, "%s is still mounted; nothing was deleted",
+			strings.Join(points, ", "))
 	}
 	if err := removeEmptyDir(v.mountpoint); err != nil {
 		return err

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // record is what volmount persists of a volume: enough to answer Get and
@@ -98,26 +100,30 @@ func readRecord(path string) (record, error) {
 }
 
 // writeAtomic replaces path with data so that a reader, or a restart after
-// a crash, sees either the old content or the new, never a mix.
+// a crash, sees either the old content or the new, never a mix: temp
+// file, write, fsync, rename, fsync of the directory. It calls the kernel
+// directly: os.File would register every state file with the runtime's
+// poller, a tenth of a Mount's CPU for nothing.
 func writeAtomic(path string, data []byte) (err error) {
 	tmp := filepath.Join(filepath.Dir(path), tempPrefix+filepath.Base(path))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	fd, err := unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_CLOEXEC, 0o600)
 	if err != nil {
-		return err
+		return &os.PathError{Op: "open", Path: tmp, Err: err}
 	}
 	defer func() {
 		if err != nil {
-			os.Remove(tmp)
+			unix.Unlink(tmp)
 		}
 	}()
-	if _, err = f.Write(data); err == nil {
-		err = f.Sync()
+	err = writeAll(fd, data)
+	if err == nil {
+		err = unix.Fsync(fd)
 	}
-	if closeErr := f.Close(); err == nil {
+	if closeErr := unix.Close(fd); err == nil {
 		err = closeErr
 	}
 	if err != nil {
-		return err
+		return &os.PathError{Op: "write", Path: tmp, Err: err}
 	}
 	if err = os.Rename(tmp, path); err != nil {
 		return err
@@ -125,11 +131,30 @@ func writeAtomic(path string, data []byte) (err error) {
 	return syncDir(filepath.Dir(path))
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
+func writeAll(fd int, data []byte) error {
+	for len(data) > 0 {
+		n, err := unix.Write(fd, data)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		data = data[n:]
 	}
-	defer d.Close()
-	return d.Sync()
+	return nil
+}
+
+// syncDir makes a rename or unlink in dir durable.
+func syncDir(dir string) error {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: dir, Err: err}
+	}
+	err = unix.Fsync(fd)
+	unix.Close(fd)
+	if err != nil {
+		return &os.PathError{Op: "fsync", Path: dir, Err: err}
+	}
+	return nil
 }

@@ -2,8 +2,6 @@ package mounter
 
 import (
 	"path/filepath"
-	"sort"
-	"strings"
 	"sync"
 )
 
@@ -67,20 +65,18 @@ func (f *Fake) Check(string) error {
 	return f.CheckErr
 }
 
-// MountsUnder returns the recorded targets at or below dir, deepest first.
-func (f *Fake) MountsUnder(dir string) ([]string, error) {
+// MountsUnder returns the recorded targets at or below any of dirs,
+// deepest first.
+func (f *Fake) MountsUnder(dirs ...string) ([]string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	dir = filepath.Clean(dir)
 	var points []string
 	for target := range f.mounts {
-		if target == dir || strings.HasPrefix(target, dir+"/") {
+		if under(target, dirs) {
 			points = append(points, target)
 		}
 	}
-	sort.Slice(points, func(i, j int) bool {
-		return len(points[i]) > len(points[j])
-	})
+	deepestFirst(points)
 	return points, nil
 }
 

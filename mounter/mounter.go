@@ -27,7 +27,7 @@ type Mounter interface {
 	// Check asks the filesystem mounted on target to answer a statfs(2).
 	// A dead server makes it block or fail; a stale handle fails.
 	Check(target string) error
-	// MountsUnder returns every mountpoint at or below dir, deepest
-	// first, read from the mount table in one pass.
-	MountsUnder(dir string) ([]string, error)
+	// MountsUnder returns every mountpoint at or below any of dirs,
+	// deepest first, read from the mount table in one pass.
+	MountsUnder(dirs ...string) ([]string, error)
 }

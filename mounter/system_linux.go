@@ -2,8 +2,6 @@ package mounter
 
 import (
 	"errors"
-	"path/filepath"
-	"sort"
 
 	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
@@ -88,10 +86,12 @@ func (System) Check(target string) error {
 }
 
 // MountsUnder reads the mount table once and returns the mountpoints at or
-// below dir, deepest first so that they can be unmounted in that order.
-func (System) MountsUnder(dir string) ([]string, error) {
-	dir = filepath.Clean(dir)
-	infos, err := mountinfo.GetMounts(mountinfo.PrefixFilter(dir))
+// below any of dirs, deepest first so that they can be unmounted in that
+// order.
+func (System) MountsUnder(dirs ...string) ([]string, error) {
+	infos, err := mountinfo.GetMounts(func(m *mountinfo.Info) (skip, stop bool) {
+		return !under(m.Mountpoint, dirs), false
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -99,8 +99,6 @@ func (System) MountsUnder(dir string) ([]string, error) {
 	for _, info := range infos {
 		points = append(points, info.Mountpoint)
 	}
-	sort.Slice(points, func(i, j int) bool {
-		return len(points[i]) > len(points[j])
-	})
+	deepestFirst(points)
 	return points, nil
 }

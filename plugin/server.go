@@ -74,8 +74,10 @@ func route[Req any](h *handler, method string, call func(*Req) (any, error)) {
 			resp = api.ErrorResponse{Err: err.Error()}
 		}
 		writeJSON(w, status, resp)
-		h.log.Debug("request", append(describe(req), "op", method,
-			"took", time.Since(start), "error", err)...)
+		if h.log.Enabled(r.Context(), slog.LevelDebug) {
+			h.log.Debug("request", append(describe(req), "op", method,
+				"took", time.Since(start), "error", err)...)
+		}
 	})
 }
 
