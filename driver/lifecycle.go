@@ -99,7 +99,7 @@ func (d *Driver) provision(v *volume) (err error) {
 			made = append(made, dir)
 		}
 	}
-	return d.store.save(v.record(nil))
+	return d.store.create(v.record(nil))
 }
 
 // mkdir makes dir and reports whether it made it; an existing directory is
@@ -160,7 +160,7 @@ func (d *Driver) Mount(req *api.MountRequest) (_ *api.MountResponse, err error) 
 		return &api.MountResponse{Mountpoint: v.mountpoint}, nil
 	}
 	ids := v.idsWith(req.ID, true)
-	if err := d.store.save(v.record(ids)); err != nil {
+	if err := d.store.update(v.record(ids)); err != nil {
 		if s.ids == 0 {
 			err = multierror.Append(err, d.release(v, deadline))
 		}
@@ -201,7 +201,7 @@ func (d *Driver) Unmount(req *api.UnmountRequest) error {
 		}
 	}
 	v.setIDs(ids)
-	return d.store.save(v.record(ids))
+	return d.store.update(v.record(ids))
 }
 
 // Remove deletes a volume that no container uses: its mountpoint, its

@@ -65,7 +65,7 @@ func (d *Driver) reconcile(v *volume, ids int) {
 		d.log.Info("unmounted unused volume", "volume", v.name)
 	case !v.mounted && ids > 0:
 		v.setIDs(nil)
-		if err := d.store.save(v.record(nil)); err != nil {
+		if err := d.store.update(v.record(nil)); err != nil {
 			d.log.Warn("could not save volume record", "volume", v.name,
 				"error", err)
 		}

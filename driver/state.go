@@ -39,13 +39,28 @@ func newStore(dir string) (*store, error) {
 	return &store{dir: dir}, nil
 }
 
-func (s *store) save(rec record) error {
+// create saves a new volume's first record. The directory is fsynced too,
+// so that the new name survives a power loss.
+func (s *store) create(rec record) error {
+	return s.write(rec, true)
+}
+
+// update replaces a volume's record when its mount IDs change. The
+// directory is not fsynced: after a power loss the rename may be undone and
+// the previous record come back, which differs only in mount IDs, and no
+// mount survives a power loss (start-up drops IDs whose mount is gone).
+// That saves a Mount and an Unmount one fsync each.
+func (s *store) update(rec record) error {
+	return s.write(rec, false)
+}
+
+func (s *store) write(rec record, syncDir bool) error {
 	data, err := json.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("encode record of %q: %w", rec.Name, err)
 	}
 	path := filepath.Join(s.dir, rec.Name)
-	if err := writeAtomic(path, data); err != nil {
+	if err := writeAtomic(path, data, syncDir); err != nil {
 		return fmt.Errorf("save record of %q: %w", rec.Name, err)
 	}
 	return nil
@@ -101,10 +116,11 @@ func readRecord(path string) (record, error) {
 
 // writeAtomic replaces path with data so that a reader, or a restart after
 // a crash, sees either the old content or the new, never a mix: temp
-// file, write, fsync, rename, fsync of the directory. It calls the kernel
+// file (0600), write, fsync, rename, and with syncParent an fsync of the
+// directory, which makes the rename itself durable. It calls the kernel
 // directly: os.File would register every state file with the runtime's
 // poller, a tenth of a Mount's CPU for nothing.
-func writeAtomic(path string, data []byte) (err error) {
+func writeAtomic(path string, data []byte, syncParent bool) (err error) {
 	tmp := filepath.Join(filepath.Dir(path), tempPrefix+filepath.Base(path))
 	fd, err := unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_CLOEXEC, 0o600)
 	if err != nil {
@@ -125,7 +141,7 @@ func writeAtomic(path string, data []byte) (err error) {
 	if err != nil {
 		return &os.PathError{Op: "write", Path: tmp, Err: err}
 	}
-	if err = os.Rename(tmp, path); err != nil {
+	if err = os.Rename(tmp, path); err != nil || !syncParent {
 		return err
 	}
 	return syncDir(filepath.Dir(path))
