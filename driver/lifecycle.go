@@ -124,13 +124,9 @@ func (d *Driver) Mount(req *api.MountRequest) (_ *api.MountResponse, err error) 
 	if err := validateID(req.ID); err != nil {
 		return nil, err
 	}
-	v, err := d.lookup(req.Name)
+	v, deadline, err := d.lockVolume(req.Name)
 	if err != nil {
 		return nil, err
-	}
-	deadline := time.Now().Add(d.timeout)
-	if !v.op.lockWithin(d.timeout) {
-		return nil, d.busy(v)
 	}
 	handedOff := false
 	defer func() {
@@ -170,9 +166,21 @@ func (d *Driver) Mount(req *api.MountRequest) (_ *api.MountResponse, err error) 
 	return &api.MountResponse{Mountpoint: v.mountpoint}, nil
 }
 
-func (d *Driver) busy(v *volume) error {
-	return errorf(ErrTimeout, "volume %q is busy: an earlier mount or unmount of it "+
-		"has not finished within %v (is its server down?)", v.name, d.timeout)
+// lockVolume finds the volume called name and takes its op lock, waiting
+// no longer than the mount timeout. It returns the deadline by which the
+// caller must answer, counted from the request's arrival.
+func (d *Driver) lockVolume(name string) (*volume, time.Time, error) {
+	deadline := time.Now().Add(d.timeout)
+	v, err := d.lookup(name)
+	if err != nil {
+		return nil, deadline, err
+	}
+	if !v.op.lockWithin(d.timeout) {
+		return nil, deadline, errorf(ErrTimeout, "volume %q is busy: an earlier mount "+
+			"or unmount of it has not finished within %v (is its server down?)",
+			v.name, d.timeout)
+	}
+	return v, deadline, nil
 }
 
 // Unmount removes req.ID from the volume's users and unmounts the backend
@@ -182,13 +190,9 @@ func (d *Driver) Unmount(req *api.UnmountRequest) error {
 	if err := validateID(req.ID); err != nil {
 		return err
 	}
-	v, err := d.lookup(req.Name)
+	v, deadline, err := d.lockVolume(req.Name)
 	if err != nil {
 		return err
-	}
-	deadline := time.Now().Add(d.timeout)
-	if !v.op.lockWithin(d.timeout) {
-		return d.busy(v)
 	}
 	defer v.op.unlock()
 	if !v.hasID(req.ID) {
@@ -209,13 +213,9 @@ func (d *Driver) Unmount(req *api.UnmountRequest) error {
 // ID is active, and deletes nothing while anything is mounted at or below
 // the volume's directories.
 func (d *Driver) Remove(req *api.RemoveRequest) error {
-	v, err := d.lookup(req.Name)
+	v, deadline, err := d.lockVolume(req.Name)
 	if err != nil {
 		return err
-	}
-	deadline := time.Now().Add(d.timeout)
-	if !v.op.lockWithin(d.timeout) {
-		return d.busy(v)
 	}
 	defer v.op.unlock()
 	s := v.snapshot()
