@@ -15,7 +15,8 @@ PUSH_DIR ?= $(PLUGIN_DIR)
 # HTTP timeout of the daemon's calls to the plugin, in seconds; 0 means only
 # the daemon's own per-call limits, as after `docker plugin install`.
 ENABLE_TIMEOUT ?= 0
-# FORCE=1 replaces a plugin even while the engine has volumes of it.
+# FORCE=1 removes and recreates a plugin even while the engine has volumes of
+# it, deleting their data; without it such a plugin is upgraded in place.
 FORCE ?=
 GO ?= go
 INTEGRATION_TIMEOUT ?= 60m

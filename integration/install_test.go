@@ -5,6 +5,7 @@ package integration
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -114,4 +115,35 @@ func TestPluginUpgradeKeepsVolumes(t *testing.T) {
 	assert.Equal(t, ref, docker(t, "plugin", "inspect", "--format", "{{.PluginReference}}",
 		driverName), "the plugin was upgraded")
 	vols.check(t)
+}
+
+// TestReinstallUpgradesInPlace guards issue 2's `make install`, run again
+// over an installed plugin that has volumes: scripts/plugin.sh create
+// (what make install calls) must upgrade the plugin in place, keeping
+// volumes, options and data, instead of removing it, which would delete
+// them.
+func TestReinstallUpgradesInPlace(t *testing.T) {
+	registry, dir := os.Getenv("VOLMOUNT_REGISTRY"), os.Getenv("VOLMOUNT_PLUGIN_DIR")
+	if registry == "" || dir == "" {
+		t.Skip("VOLMOUNT_REGISTRY or VOLMOUNT_PLUGIN_DIR is not set " +
+			"(make test-integration sets both)")
+	}
+	vols := makeLifecycleVolumes(t)
+	level := pluginSetting(t, "LOG_LEVEL")
+	t.Cleanup(func() { restorePlugin(t, level) })
+
+	copied := t.TempDir() // a new rootfs layer: see push
+	r := execute(nil, "cp", "-r", dir+"/.", copied)
+	require.NoError(t, r.err, r.String())
+	r = execute(nil, "bash", "-c", `cd .. && FORCE= scripts/plugin.sh create "$0" "$1"`,
+		driverRef, copied)
+	require.NoError(t, r.err, r.String())
+	assert.Contains(t, r.stdout, "upgraded "+driverRef+" in place", r.String())
+	docker(t, "plugin", "enable", driverName)
+	waitPluginEnabled(t)
+
+	vols.check(t)
+	assert.True(t, strings.HasPrefix(docker(t, "plugin", "inspect", "--format",
+		"{{.PluginReference}}", driverName), registry+"/volmount-upgrade:"),
+		"the plugin was upgraded, not removed and created")
 }

@@ -15,6 +15,8 @@
 #   go-image         build the local Go build-stage image; prints its name
 #   registry-start   run docker-registry on 127.0.0.1:5000
 #   registry-stop    stop it and delete its storage
+#   registry-status  exit 0 when it runs
+#   registry-addr    print its address
 #
 # The private engine listens on unix:///run/volmount-test/docker.sock; use it
 # with DOCKER_HOST=unix:///run/volmount-test/docker.sock docker ...
@@ -501,6 +503,11 @@ cmd_registry_start() {
 	die "registry did not answer on $REG_ADDR; log: $REG_LOG"
 }
 
+# cmd_registry_status tells whether our registry runs.
+cmd_registry_status() {
+	pid_alive "$REG_RUN/pid" && registry_answers
+}
+
 cmd_registry_stop() {
 	if pid_alive "$REG_RUN/pid"; then
 		stop_pid "$(cat "$REG_RUN/pid")" 10
@@ -526,6 +533,8 @@ main() {
 	go-image) cmd_go_image ;;
 	registry-start) cmd_registry_start ;;
 	registry-stop) cmd_registry_stop ;;
+	registry-status) cmd_registry_status ;;
+	registry-addr) echo "$REG_ADDR" ;;
 	-h | --help | help) usage ;;
 	*)
 		usage >&2

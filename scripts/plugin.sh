@@ -9,8 +9,10 @@
 #                         but pulls no image (see engine.sh go-image)
 #   check DIR             check that DIR/rootfs holds only what volmount needs
 #   create NAME DIR       create plugin NAME from DIR, replacing one of that
-#                         name; refuses while the daemon knows volumes of it
-#                         (their data would be deleted) unless FORCE=1
+#                         name; while the daemon knows volumes of it, upgrade
+#                         it in place instead (docker plugin upgrade through a
+#                         registry on loopback), which keeps them; FORCE=1
+#                         replaces it anyway and deletes their data
 #
 # Run it from the repository root.
 set -euo pipefail
@@ -146,9 +148,8 @@ cmd_create() {
 	if docker plugin inspect "$name" >/dev/null 2>&1; then
 		if plugin_in_use "$name"; then
 			if [[ "${FORCE:-}" != 1 ]]; then
-				die "the engine still has volumes of $name; replacing the plugin deletes" \
-					"their data and state. Remove them first (docker volume ls -f driver=$name)," \
-					"or replace it anyway with FORCE=1"
+				upgrade "$name" "$dir"
+				return 0
 			fi
 			say "FORCE=1: replacing $name although the engine has volumes of it"
 			docker plugin disable -f "$name" >/dev/null 2>&1 || true
@@ -167,6 +168,31 @@ cmd_create() {
 		die "create $name: $out"
 	fi
 	say "created plugin $name from $dir"
+	credentials_dir
+}
+
+# upgrade replaces the rootfs and config of plugin $1, which the engine
+# still has volumes of, with those of directory $2, keeping its volumes,
+# their data and its settings: `docker plugin upgrade` keeps the propagated
+# mount, where volmount keeps everything, while `docker plugin rm` deletes
+# it. The upgrade needs a registry to pull from: a private one on loopback
+# for the few seconds it takes. The plugin is left disabled, as the engine
+# unmounts everything of a plugin it disables; running containers keep
+# their own copies of their mounts.
+upgrade() {
+	local name="$1" dir="$2" ref
+	if ! scripts/engine.sh registry-status; then
+		scripts/engine.sh registry-start >/dev/null || die "cannot start a registry for the upgrade;" \
+			"remove the volumes first, or replace the plugin anyway with FORCE=1 (deletes their data)"
+		CLEANUP+=("scripts/engine.sh registry-stop >/dev/null")
+	fi
+	ref="$(scripts/engine.sh registry-addr)/volmount-upgrade:$(date +%s)"
+	docker plugin create "$ref" "$dir" >/dev/null
+	CLEANUP+=("docker plugin rm -f '$ref' >/dev/null 2>&1")
+	docker plugin push "$ref" >/dev/null
+	docker plugin disable -f "$name" >/dev/null 2>&1 || true
+	docker plugin upgrade --grant-all-permissions --skip-remote-check "$name" "$ref" >/dev/null
+	say "upgraded $name in place from $dir: its volumes, their data and its settings are kept"
 	credentials_dir
 }
 
