@@ -33,8 +33,36 @@ func (d *Driver) checkBindSource(source string) error {
 	source = filepath.Clean(source)
 	for _, p := range d.private() {
 		if within(source, p) || within(p, source) {
-			return errorf(ErrInvalid, "option %q: %s would expose volmount's "+
-				"own state or credentials (%s)", optDevice, source, p)
+			return errorf(ErrInvalid, "%s would expose volmount's own state "+
+				"or credentials (%s)", source, p)
+		}
+	}
+	return nil
+}
+
+// checkDataPaths applies checkBindSource to every absolute path in the
+// filesystem data: overlay's lowerdir=, upperdir= and workdir= (lists
+// separated by colons), and the like of other filesystems, which would
+// expose the private paths just as a bind would. With resolve, symlinks
+// are followed first, as mount(2) follows them.
+func (d *Driver) checkDataPaths(data string, resolve bool) error {
+	for _, word := range mounter.SplitOptions(data) {
+		_, value, ok := strings.Cut(word, "=")
+		if !ok {
+			continue
+		}
+		for _, path := range strings.Split(value, ":") {
+			if !filepath.IsAbs(path) {
+				continue
+			}
+			if resolve {
+				if real, err := filepath.EvalSymlinks(path); err == nil {
+					path = real
+				}
+			}
+			if err := d.checkBindSource(path); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

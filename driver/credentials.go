@@ -51,14 +51,25 @@ func readCredentials(dir, name string) ([]string, error) {
 		if strings.TrimSpace(text) == "" || strings.HasPrefix(strings.TrimSpace(text), "#") {
 			continue
 		}
-		key, value, _ := strings.Cut(text, "=")
+		if line == 1 {
+			text = strings.TrimPrefix(text, "\ufeff") // a byte order mark
+		}
+		key, value, hasValue := strings.Cut(text, "=")
 		option, ok := credentialKeys[strings.ToLower(strings.TrimSpace(key))]
-		if !ok {
+		if !ok || !hasValue {
 			// Quote nothing from the line: it may be a password.
 			return nil, errorf(ErrInvalid, "credentials %q line %d is not a "+
 				"username=, password= or domain= line", name, line)
 		}
-		words = append(words, option+"="+strings.ReplaceAll(value, ",", ",,"))
+		if option == "password" {
+			// The CIFS client reads a doubled comma as a comma in a
+			// password only.
+			value = strings.ReplaceAll(value, ",", ",,")
+		} else if strings.Contains(value, ",") {
+			return nil, errorf(ErrInvalid, "credentials %q line %d: a %s cannot hold "+
+				"a comma", name, line, option)
+		}
+		words = append(words, option+"="+value)
 	}
 	if err := scan.Err(); err != nil {
 		return nil, fmt.Errorf("credentials %q: %w", name, err)

@@ -383,6 +383,15 @@ func TestBindCannotExposeStateOrCredentials(t *testing.T) {
 		assert.ErrorIs(t, err, ErrInvalid, "device %s", device)
 		assert.ErrorContains(t, err, "would expose volmount's own state or credentials")
 	}
+	for _, o := range []string{
+		"lowerdir=" + creds + ":" + filepath.Join(root, ".volmount"),
+		"lowerdir=/srv/a:/,upperdir=/srv/u,workdir=/srv/w",
+	} {
+		err := d.Create(&api.CreateRequest{Name: "peek", Options: map[string]string{
+			"type": "overlay", "device": "overlay", "o": o}})
+		assert.ErrorIs(t, err, ErrInvalid, "o=%s", o)
+		assert.ErrorContains(t, err, "would expose volmount's own state or credentials")
+	}
 
 	// A symlink, say inside another volume, is followed before the check.
 	outside := t.TempDir()

@@ -27,6 +27,10 @@ func (d *Driver) Create(req *api.CreateRequest) error {
 	if err == nil && opts.isBind() {
 		err = d.checkBindSource(opts.device)
 	}
+	if err == nil && !isNetwork(opts.fsType) {
+		_, data := mounter.ParseOptions(opts.o)
+		err = d.checkDataPaths(data, false)
+	}
 	if err != nil {
 		return fmt.Errorf("create volume %q: %w", req.Name, err)
 	}
@@ -321,7 +325,7 @@ func (d *Driver) spec(v *volume, deadline time.Time) (mounter.Spec, error) {
 		return spec, d.checkBindSource(source)
 	}
 	if !isNetwork(v.opts.fsType) {
-		return spec, nil
+		return spec, d.checkDataPaths(spec.Data, true)
 	}
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/volmount/volmount/mounter"
@@ -75,25 +76,63 @@ func isLiteral(host string) bool {
 
 // checkNetwork applies the rules of network types at Create.
 func (o options) checkNetwork() error {
+	if !isCIFS(o.fsType) && o.credentials != "" {
+		return errorf(ErrInvalid, "option %q is only for type cifs or smb3, not %q",
+			optCredentials, o.fsType)
+	}
+	if !isNetwork(o.fsType) {
+		return nil
+	}
+	if err := checkAddress(mounter.SplitOptions(o.o), addressKeys(o.fsType)); err != nil {
+		return err
+	}
 	if !isCIFS(o.fsType) {
-		if o.credentials != "" {
-			return errorf(ErrInvalid, "option %q is only for type cifs or smb3, not %q",
-				optCredentials, o.fsType)
-		}
 		return nil
 	}
 	host, ok := uncHost(o.device)
-	if !ok {
+	switch {
+	case !ok:
 		return errorf(ErrInvalid, "option %q must be a UNC path //host/share for type %q, not %q",
 			optDevice, o.fsType, o.device)
-	}
-	if hasPort(host) {
+	case strings.HasPrefix(host, "["):
+		return errorf(ErrInvalid, "option %q: the CIFS client reads no brackets in a UNC: "+
+			"write an IPv6 address bare (//::1/share), or give it as o=addr=", optDevice)
+	case hasPort(host):
 		return errorf(ErrInvalid, "option %q: a port in the UNC (%s) is not allowed: "+
 			"give it as o=port=N", optDevice, o.device)
-	}
-	if o.credentials != "" && optionValue(mounter.SplitOptions(o.o), "password", "pass") != "" {
+	case o.credentials != "" && optionValue(mounter.SplitOptions(o.o), "password", "pass") != "":
 		return errorf(ErrInvalid, "give the password either in option %q or in the %q file, not both",
 			optO, optCredentials)
+	}
+	return nil
+}
+
+// addressKeys are the option keys that name the server: addr=, and for
+// CIFS also ip=, its other name for the same thing.
+func addressKeys(fsType string) []string {
+	if isCIFS(fsType) {
+		return []string{"addr", "ip"}
+	}
+	return []string{"addr"}
+}
+
+// checkAddress refuses an empty or repeated server address: the kernel
+// takes the last one, so volmount could not resolve the one it uses.
+func checkAddress(words []string, keys []string) error {
+	seen := 0
+	for _, word := range words {
+		key, value, ok := strings.Cut(word, "=")
+		if !ok || !slices.Contains(keys, key) {
+			continue
+		}
+		if value == "" {
+			return errorf(ErrInvalid, "option %q: %s= is empty: name the server, "+
+				"or leave %s= out to use the device's host", optO, key, key)
+		}
+		if seen++; seen > 1 {
+			return errorf(ErrInvalid, "option %q names the server more than once "+
+				"(%s): give one", optO, strings.Join(keys, "= or ")+"=")
+		}
 	}
 	return nil
 }
@@ -104,16 +143,13 @@ func optionValue(words []string, keys ...string) string {
 	return value
 }
 
+// findOption finds the option word with one of keys. Keys match exactly,
+// as the kernel matches them.
 func findOption(words []string, keys ...string) (int, string) {
 	for i, word := range words {
 		key, value, ok := strings.Cut(word, "=")
-		if !ok {
-			continue
-		}
-		for _, k := range keys {
-			if strings.EqualFold(key, k) {
-				return i, value
-			}
+		if ok && slices.Contains(keys, key) {
+			return i, value
 		}
 	}
 	return -1, ""
@@ -124,32 +160,9 @@ func findOption(words []string, keys ...string) (int, string) {
 // the credentials file's contents. It runs at every Mount, so a server that
 // moved is found.
 func (d *Driver) networkData(ctx context.Context, o options, data string) (string, error) {
-	words := mounter.SplitOptions(data)
-	addrKeys := []string{"addr"}
-	if isCIFS(o.fsType) {
-		addrKeys = append(addrKeys, "ip") // the CIFS client's other name for it
-	}
-	i, host := findOption(words, addrKeys...)
-	from := "device"
-	if i >= 0 {
-		key, _, _ := strings.Cut(words[i], "=")
-		from = "o=" + key
-	} else if unc, ok := uncHost(o.device); ok {
-		host = strings.Trim(unc, "[]")
-	} else {
-		host = nfsHost(o.device)
-	}
-	if host != "" && !isLiteral(host) {
-		addr, err := d.resolve(ctx, host)
-		if err != nil {
-			return "", fmt.Errorf("resolve server %q (from %s): %w", host, from, err)
-		}
-		if i >= 0 {
-			key, _, _ := strings.Cut(words[i], "=")
-			words[i] = key + "=" + addr
-		} else {
-			words = append(words, "addr="+addr)
-		}
+	words, err := d.withServer(ctx, o, mounter.SplitOptions(data))
+	if err != nil {
+		return "", err
 	}
 	if o.credentials != "" {
 		creds, err := readCredentials(d.credentialsDir, o.credentials)
@@ -159,4 +172,41 @@ func (d *Driver) networkData(ctx context.Context, o options, data string) (strin
 		words = append(words, creds...)
 	}
 	return strings.Join(words, ","), nil
+}
+
+// withServer gives the option words the server's address: the one of
+// addr= (ip= for CIFS) resolved if it is a name, else the device's host.
+// The CIFS client reads an address in the UNC itself, so only a name
+// there is resolved, into addr=; the NFS client takes the server only from
+// addr=, so the device's host always goes there.
+func (d *Driver) withServer(ctx context.Context, o options, words []string) ([]string, error) {
+	i, host := findOption(words, addressKeys(o.fsType)...)
+	from := "device"
+	switch {
+	case i >= 0:
+		key, _, _ := strings.Cut(words[i], "=")
+		from = "o=" + key
+	case isCIFS(o.fsType):
+		if unc, _ := uncHost(o.device); !isLiteral(unc) {
+			host = unc
+		}
+	default:
+		host = nfsHost(o.device)
+	}
+	if host == "" {
+		return words, nil
+	}
+	addr := strings.Trim(host, "[]")
+	if !isLiteral(host) {
+		var err error
+		if addr, err = d.resolve(ctx, host); err != nil {
+			return nil, fmt.Errorf("resolve server %q (from %s): %w", host, from, err)
+		}
+	}
+	if i < 0 {
+		return append(words, "addr="+addr), nil
+	}
+	key, _, _ := strings.Cut(words[i], "=")
+	words[i] = key + "=" + addr
+	return words, nil
 }

@@ -69,6 +69,15 @@ func TestNetworkMountArguments(t *testing.T) {
 		{"nfs ipv6 literal", map[string]string{"type": "nfs", "device": "[2001:db8::5]:/srv",
 			"o": "addr=2001:db8::5,vers=4.2"}, "",
 			"[2001:db8::5]:/srv", "addr=2001:db8::5,vers=4.2", 0, nil},
+		{"nfs literal in device goes to addr", map[string]string{"type": "nfs",
+			"device": "192.0.2.5:/srv", "o": "vers=4.2"}, "",
+			"192.0.2.5:/srv", "vers=4.2,addr=192.0.2.5", 0, nil},
+		{"nfs ipv6 literal in device goes to addr", map[string]string{"type": "nfs4",
+			"device": "[2001:db8::5]:/srv", "o": "vers=4.1"}, "",
+			"[2001:db8::5]:/srv", "vers=4.1,addr=2001:db8::5", 0, nil},
+		{"cifs ipv6 literal UNC", map[string]string{"type": "cifs",
+			"device": "//2001:db8::7/share", "o": "vers=3.0"}, "",
+			"//2001:db8::7/share", "vers=3.0", 0, nil},
 		{"cifs inline password, name in UNC", map[string]string{"type": "cifs",
 			"device": "//smb.example/share", "o": "username=u,password=p,vers=3.0,ro"}, "",
 			"//smb.example/share", "username=u,password=p,vers=3.0,addr=192.0.2.20",
@@ -131,6 +140,14 @@ func TestNetworkCreateRules(t *testing.T) {
 			"credentials": "c", "o": "password=x"}, `either in option "o" or in the "credentials" file`},
 		{"credentials alone", map[string]string{"credentials": "c"},
 			`option "credentials" needs option "type"`},
+		{"bracketed UNC", map[string]string{"type": "cifs", "device": "//[::1]/share"},
+			`reads no brackets in a UNC`},
+		{"addr twice", map[string]string{"type": "nfs", "device": ":/x",
+			"o": "addr=a.example,addr=b.example"}, `names the server more than once`},
+		{"ip and addr", map[string]string{"type": "cifs", "device": "//s/x",
+			"o": "ip=a.example,addr=b.example"}, `names the server more than once`},
+		{"empty addr", map[string]string{"type": "nfs", "device": "nfs.example:/x",
+			"o": "addr=,vers=4.2"}, `addr= is empty`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -163,7 +180,7 @@ func TestCredentialsErrorsNeverShowSecrets(t *testing.T) {
 	assert.ErrorContains(t, err, `credentials "c": no such file`)
 
 	for _, line := range []string{"passwd=hunter2", "password hunter2", "hunter2",
-		"password: hunter2"} {
+		"password: hunter2", "password"} {
 		require.NoError(t, os.WriteFile(filepath.Join(creds, "c"),
 			[]byte("username=u\n"+line+"\n"), 0o600))
 		_, err = d.Mount(&api.MountRequest{Name: "net", ID: "a"})
@@ -311,4 +328,24 @@ func TestStaleReplacementKeepsTheDeadline(t *testing.T) {
 	took := time.Since(start)
 	assert.Error(t, err)
 	assert.Less(t, took, timeout+3*minStep+100*time.Millisecond, "Mount took %v", took)
+}
+
+func TestCredentialsFileForms(t *testing.T) {
+	d, fake, _, creds := newNetworkDriver(t, time.Second)
+	create(t, d, "net", map[string]string{"type": "cifs", "device": "//192.0.2.7/s",
+		"credentials": "c"})
+	write := func(content string) {
+		require.NoError(t, os.WriteFile(filepath.Join(creds, "c"), []byte(content), 0o600))
+	}
+
+	write("\ufeffusername=u\r\npassword=a,b=c\r\n# comment\n\ndomain=D\n")
+	mp := mount(t, d, "net", "a")
+	spec, _ := fake.Mounted(mp)
+	assert.Equal(t, "username=u,password=a,,b=c,domain=D", spec.Data,
+		"a byte order mark and CRLF are read; only the password's commas are doubled")
+	unmount(t, d, "net", "a")
+
+	write("username=a,b\npassword=x\n")
+	_, err := d.Mount(&api.MountRequest{Name: "net", ID: "b"})
+	assert.ErrorContains(t, err, `credentials "c" line 1: a username cannot hold a comma`)
 }

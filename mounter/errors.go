@@ -46,9 +46,10 @@ func (e *Error) Unwrap() error { return e.Err }
 // Redact masks the value of every password= (and pass=) option in a
 // comma-separated option string, for use in anything that may be read by
 // someone else: errors, logs, Status. It splits as SplitOptions does, so a
-// password holding escaped commas is masked whole, and it drops the bare
-// words that follow a password, which may be the rest of a password whose
-// comma was not escaped.
+// password holding escaped commas is masked whole. A password written with
+// an unescaped comma cannot be told from the options after it, so after a
+// password every word is masked too until one is a mount flag or a common
+// NFS or CIFS option (vers=, uid=, sec= ...).
 func Redact(opts string) string {
 	if !strings.Contains(strings.ToLower(opts), "pass") {
 		return opts
@@ -56,20 +57,39 @@ func Redact(opts string) string {
 	var out []string
 	secret := false
 	for _, word := range SplitOptions(opts) {
-		key, _, ok := strings.Cut(word, "=")
+		key, _, hasValue := strings.Cut(word, "=")
 		switch {
-		case ok && isSecretKey(key):
+		case hasValue && isSecretKey(key):
 			out = append(out, key+"=********")
 			secret = true
-		case secret && !ok:
-			// A bare word after a password may be the rest of a
-			// password written with an unescaped comma: mask it too.
+		case secret && !knownOption(key, hasValue):
+			// Perhaps the rest of the password: leave it out.
 		default:
 			out = append(out, word)
 			secret = false
 		}
 	}
 	return strings.Join(out, ",")
+}
+
+// commonOptions are option keys of the NFS and CIFS clients that end a
+// password's masking in Redact.
+var commonOptions = map[string]bool{
+	"vers": true, "nfsvers": true, "sec": true, "uid": true, "gid": true,
+	"forceuid": true, "forcegid": true, "file_mode": true, "dir_mode": true,
+	"username": true, "user": true, "domain": true, "dom": true, "port": true,
+	"addr": true, "ip": true, "iocharset": true, "cache": true, "actimeo": true,
+	"rsize": true, "wsize": true, "timeo": true, "retrans": true, "proto": true,
+	"mountport": true, "mountproto": true, "nolock": true, "soft": true,
+	"hard": true, "noperm": true, "seal": true, "nounix": true,
+	"serverino": true, "noserverino": true, "mfsymlinks": true, "nobrl": true,
+}
+
+func knownOption(key string, hasValue bool) bool {
+	if _, ok := flags[key]; ok && !hasValue {
+		return true
+	}
+	return commonOptions[key]
 }
 
 func isSecretKey(key string) bool {
