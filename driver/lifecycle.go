@@ -339,11 +339,14 @@ func (d *Driver) spec(v *volume, deadline time.Time) (mounter.Spec, error) {
 // the server's pending requests), then a lazy detach, each with an equal
 // share of the time left.
 func (d *Driver) release(v *volume, deadline time.Time) error {
-	rungs := []int{0, unix.MNT_FORCE, unix.MNT_DETACH}
+	rungs := []struct {
+		name  string
+		flags int
+	}{{"umount", 0}, {"forced umount", unix.MNT_FORCE}, {"lazy umount", unix.MNT_DETACH}}
 	var errs error
-	for i, flags := range rungs {
+	for i, rung := range rungs {
 		step := time.Until(deadline) / time.Duration(len(rungs)-i)
-		err := bounded(step, func() error { return d.mnt.Unmount(v.mountpoint, flags) }, nil)
+		err := bounded(step, func() error { return d.mnt.Unmount(v.mountpoint, rung.flags) }, nil)
 		if err == nil {
 			v.setMounted(false)
 			if errs != nil {
@@ -352,7 +355,7 @@ func (d *Driver) release(v *volume, deadline time.Time) error {
 			}
 			return nil
 		}
-		errs = multierror.Append(errs, err)
+		errs = multierror.Append(errs, fmt.Errorf("%s: %w", rung.name, err))
 	}
 	return fmt.Errorf("unmount volume %q: %w", v.name, errs)
 }

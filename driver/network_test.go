@@ -349,3 +349,16 @@ func TestCredentialsFileForms(t *testing.T) {
 	_, err := d.Mount(&api.MountRequest{Name: "net", ID: "b"})
 	assert.ErrorContains(t, err, `credentials "c" line 1: a username cannot hold a comma`)
 }
+
+func TestUnmountErrorNamesEachStep(t *testing.T) {
+	d, fake, _, _ := newNetworkDriver(t, 300*time.Millisecond)
+	create(t, d, "net", map[string]string{"type": "nfs", "device": ":/x",
+		"o": "addr=192.0.2.1"})
+	mount(t, d, "net", "a")
+	fake.OnUnmount = func(string, int) error { return unix.EBUSY }
+	err := d.Unmount(&api.UnmountRequest{Name: "net", ID: "a"})
+	for _, step := range []string{"umount: ", "forced umount: ", "lazy umount: "} {
+		assert.ErrorContains(t, err, step)
+	}
+	assert.ErrorIs(t, err, unix.EBUSY)
+}
