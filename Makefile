@@ -127,7 +127,7 @@ lint: ## gofmt, go vet (also with the integration tag), bash -n on the scripts
 	$(GO) vet -tags integration ./...
 	$(GO) vet -tags lab ./lab/...
 	@for f in scripts/*.sh lab/*.sh .ci/run; do bash -n $$f; done
-	@if command -v shellcheck >/dev/null; then shellcheck scripts/*.sh .ci/run; fi
+	@if command -v shellcheck >/dev/null; then shellcheck -x scripts/*.sh lab/*.sh .ci/run; fi
 
 clean: ## remove build/
 	rm -rf $(BUILD_DIR)

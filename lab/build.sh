@@ -69,21 +69,9 @@ readonly GUEST_PROGRAMS=(
 	/usr/sbin/exportfs /usr/sbin/nfsdcld
 )
 
-# CLEANUP holds commands run when the script exits, whatever the outcome.
-CLEANUP=()
-cleanup() {
-	local c
-	for c in "${CLEANUP[@]}"; do
-		eval "$c" || true
-	done
-}
-trap cleanup EXIT
-
-say() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() {
-	printf '%s: error: %s\n' "$PROG" "$*" >&2
-	exit 1
-}
+readonly SAY_FD=2
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
 # new_tmp makes a temporary directory that is removed when the script exits
 # and stores its path in the variable named $1.

@@ -37,23 +37,11 @@ readonly MARKER=VOLMOUNT-LAB-EXIT
 # -test.timeout fires, so that a hung case still prints its goroutines.
 readonly TEST_SLACK=60
 
-# CLEANUP holds commands run when the script exits, whatever the outcome.
-CLEANUP=()
-cleanup() {
-	local c
-	for c in "${CLEANUP[@]}"; do
-		eval "$c" || true
-	done
-}
-trap cleanup EXIT
+readonly SAY_FD=2
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-say() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() {
-	printf '%s: error: %s\n' "$PROG" "$*" >&2
-	exit 1
-}
 
 # stop_qemu kills the qemu whose pid is in file $1, if it still runs: a
 # run.sh interrupted mid-run leaves no guest behind.

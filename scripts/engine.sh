@@ -58,21 +58,8 @@ readonly PACKAGES=(
 	docker-registry busybox-static e2fsprogs xfsprogs iptables
 )
 
-# CLEANUP holds commands run, last first, when the script exits.
-CLEANUP=()
-cleanup() {
-	local i
-	for ((i = ${#CLEANUP[@]} - 1; i >= 0; i--)); do
-		eval "${CLEANUP[i]}" || true
-	done
-}
-trap cleanup EXIT
-
-say() { printf '%s: %s\n' "$PROG" "$*"; }
-die() {
-	printf '%s: error: %s\n' "$PROG" "$*" >&2
-	exit 1
-}
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # engine_up tells whether the engine at DOCKER_HOST answers.
 engine_up() {

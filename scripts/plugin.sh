@@ -30,20 +30,8 @@ readonly CREDENTIALS_DIR=/etc/volmount/credentials
 # Files the engine adds to every container, which `docker export` carries.
 readonly EXPORT_ARTEFACTS=(.dockerenv etc/hostname etc/mtab dev/console dev/pts dev/shm)
 
-CLEANUP=()
-cleanup() {
-	local i
-	for ((i = ${#CLEANUP[@]} - 1; i >= 0; i--)); do
-		eval "${CLEANUP[i]}" || true
-	done
-}
-trap cleanup EXIT
-
-say() { printf '%s: %s\n' "$PROG" "$*"; }
-die() {
-	printf '%s: error: %s\n' "$PROG" "$*" >&2
-	exit 1
-}
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # expected prints the listing `listing` must give for a good rootfs.
 expected() {
